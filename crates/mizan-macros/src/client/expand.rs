@@ -1,0 +1,204 @@
+//! Code generation for `#[client]`: the function stays as written; next to it come a
+//! type-namespace twin (so `affects = [this_fn]` resolves at compile time) and, in an
+//! anonymous const block, the arguments struct, the call and schema glue, and the
+//! registration. All logic lives in `::mizan::__private`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, LitStr};
+
+use super::options::{Auth, Options};
+use super::signature::{self, CxParam};
+
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let options: Options = syn::parse2(attr)?;
+    let function: ItemFn = syn::parse2(item)?;
+    options.check()?;
+    let sig = signature::read(&function)?;
+
+    let ident = &function.sig.ident;
+    let vis = &function.vis;
+    let name = ident.to_string().trim_start_matches("r#").to_owned();
+    if name.len() > 64 {
+        return Err(syn::Error::new(
+            ident.span(),
+            "a Mizan function name is at most 64 characters (it is a wire name)",
+        ));
+    }
+    let docs = docs(&function);
+
+    let arg_idents: Vec<_> = sig.args.iter().map(|(i, _)| i).collect();
+    let arg_types: Vec<_> = sig.args.iter().map(|(_, t)| t).collect();
+    let arg_names: Vec<String> = arg_idents
+        .iter()
+        .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+        .collect();
+    let result = &sig.result;
+
+    let cx_arg = match sig.cx {
+        CxParam::None => quote!(),
+        CxParam::Ref => quote!(&cx,),
+        CxParam::Owned => quote!(::core::clone::Clone::clone(&cx),),
+    };
+
+    let (keep_args, scope) = match &options.affects_params {
+        None => (quote!(), quote!(::core::option::Option::None)),
+        Some(closure) => (
+            quote!(let __scope_args = ::core::clone::Clone::clone(&args);),
+            quote!(__m::scope(
+                &__m::decode_args::<__MizanArgs>(__scope_args)?,
+                &__result,
+                #closure,
+            )),
+        ),
+    };
+
+    let context = match &options.context {
+        Some(path) => quote_spanned!(path.span()=> ::core::option::Option::Some(&#path)),
+        None => quote!(::core::option::Option::None),
+    };
+    let is_query = options.context.is_some() || options.query.is_some();
+    let query = options.query.is_some();
+    let require_data = is_query.then(|| {
+        quote_spanned!(result.span()=> const _: fn() = __m::require_data::<#result>;)
+    });
+
+    let affects = options.affects.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
+    let affects = affects
+        .iter()
+        .map(|path| quote_spanned!(path.span()=> <#path as __m::TargetRef>::target));
+    let scoped = options.affects_params.is_some();
+
+    let guard = match &options.auth {
+        None => quote!(__m::Guard::Public),
+        Some(Auth::Authenticated) => quote!(__m::Guard::Authenticated),
+        Some(Auth::Staff) => quote!(__m::Guard::Staff),
+        Some(Auth::Superuser) => quote!(__m::Guard::Superuser),
+        Some(Auth::Predicate(path)) => {
+            let text = quote!(#path).to_string().replace(' ', "");
+            quote_spanned!(path.span()=> __m::Guard::Predicate { check: #path, name: #text })
+        }
+    };
+    let private = options.private;
+    let route = match &options.route {
+        Some(r) => quote!(::core::option::Option::Some(#r)),
+        None => quote!(::core::option::Option::None),
+    };
+    let methods: Vec<LitStr> = match (&options.methods, &options.route) {
+        (Some((_, list)), _) => list
+            .iter()
+            .map(|m| LitStr::new(&m.to_string(), m.span()))
+            .collect(),
+        (None, Some(r)) if is_query => vec![LitStr::new("GET", r.span())],
+        (None, Some(r)) => vec![LitStr::new("POST", r.span())],
+        (None, None) => Vec::new(),
+    };
+    let rev = options.rev.unwrap_or(0);
+    let cache = match options.cache {
+        Some((_, s)) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    };
+
+    Ok(quote! {
+        #function
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #vis struct #ident {}
+
+        const _: () = {
+            use ::mizan::__private as __m;
+            #[allow(unused_imports)]
+            use __m::{DataProbe as _, ValidateNothing as _, ValidateThis as _, ViewProbe as _};
+
+            #[derive(__m::serde::Deserialize, __m::schemars::JsonSchema)]
+            #[serde(crate = "::mizan::__private::serde")]
+            #[schemars(crate = "::mizan::__private::schemars")]
+            #[allow(non_camel_case_types)]
+            struct __MizanArgs {
+                #( #arg_idents: #arg_types, )*
+            }
+
+            #require_data
+
+            fn __call(
+                cx: ::mizan::Cx,
+                args: __m::JsonValue,
+            ) -> __m::BoxFuture<'static, ::mizan::Result<::mizan::Output>> {
+                ::std::boxed::Box::pin(async move {
+                    #keep_args
+                    let __MizanArgs { #( #arg_idents, )* } = __m::decode_args::<__MizanArgs>(args)?;
+                    let mut __fields = ::mizan::FieldErrors::new();
+                    #( (&__m::Validate(&#arg_idents)).mizan_validate(#arg_names, &mut __fields); )*
+                    __m::check_fields(__fields)?;
+                    let __result: #result = #ident(#cx_arg #( #arg_idents, )*).await?;
+                    let __scope = #scope;
+                    (&__m::Probe::<#result>::new()).mizan_path().output(__result, __scope)
+                })
+            }
+
+            fn __schema(
+                generator: &mut __m::schemars::SchemaGenerator,
+            ) -> (__m::schemars::Schema, ::core::option::Option<__m::schemars::Schema>) {
+                (
+                    __m::args_schema::<__MizanArgs>(generator),
+                    (&__m::Probe::<#result>::new()).mizan_path().result_schema::<#result>(generator),
+                )
+            }
+
+            static __MIZAN_DEF: __m::FunctionDef = __m::FunctionDef {
+                name: #name,
+                file: ::core::file!(),
+                line: ::core::line!(),
+                docs: #docs,
+                context: #context,
+                query: #query,
+                args: &[#( #arg_names ),*],
+                affects: &[#( #affects ),*],
+                scoped: #scoped,
+                guard: #guard,
+                private: #private,
+                route: #route,
+                methods: &[#( #methods ),*],
+                rev: #rev,
+                cache: #cache,
+                call: __call,
+                schema: __schema,
+            };
+
+            __m::inventory::submit! { __m::Registration(&__MIZAN_DEF) }
+
+            impl __m::TargetRef for #ident {
+                fn target() -> __m::Target {
+                    __m::Target::Function(&__MIZAN_DEF)
+                }
+            }
+
+            impl __m::FunctionRef for #ident {
+                fn def() -> &'static __m::FunctionDef {
+                    &__MIZAN_DEF
+                }
+            }
+        };
+    })
+}
+
+fn docs(function: &ItemFn) -> String {
+    function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

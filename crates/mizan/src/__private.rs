@@ -1,0 +1,173 @@
+//! Items the `#[client]` macro expands to. Not a public API: names and shapes change
+//! without notice.
+
+use std::marker::PhantomData;
+
+use axum::response::IntoResponse;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, FieldErrors, Result, report_fields};
+use crate::function::Output;
+use crate::params::Params;
+
+pub use crate::auth::Guard;
+pub use crate::function::{FunctionDef, FunctionRef, Registration, Target, TargetRef};
+pub use futures_util::future::BoxFuture;
+pub use inventory;
+pub use schemars;
+pub use serde;
+pub use serde_json::Value as JsonValue;
+
+/// Decodes a function's arguments, naming the field path that failed.
+pub fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
+    serde_path_to_error::deserialize::<_, A>(args).map_err(|e| {
+        let inner = e.inner().to_string();
+        let path = e.path().to_string();
+        let field = if path == "." {
+            missing_field(&inner).unwrap_or_default()
+        } else {
+            path
+        };
+        let message = if field.is_empty() {
+            format!("invalid arguments: {inner}")
+        } else {
+            format!("invalid argument `{field}`: {inner}")
+        };
+        Error::bad_request(message).with_fields(FieldErrors::from([(field, vec![inner])]))
+    })
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+/// Turns collected validation messages into a 422.
+pub fn check_fields(fields: FieldErrors) -> Result<()> {
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::validation(fields))
+    }
+}
+
+/// Gives an `affects_params` closure its parameter types.
+pub fn scope<A, R>(
+    args: &A,
+    result: &R,
+    f: impl FnOnce(&A, &R) -> Params,
+) -> Option<Params> {
+    Some(f(args, result))
+}
+
+/// Requires a context function to return data, not a response.
+pub fn require_data<R: Serialize + JsonSchema>() {}
+
+/// Probe for automatic `garde` validation of one argument.
+pub struct Validate<'a, T>(pub &'a T);
+
+/// Chosen when the argument's type implements `garde::Validate`.
+pub trait ValidateThis {
+    /// Validates, adding messages under `name`.
+    fn mizan_validate(&self, name: &str, fields: &mut FieldErrors);
+}
+
+impl<T> ValidateThis for Validate<'_, T>
+where
+    T: garde::Validate,
+    T::Context: Default,
+{
+    fn mizan_validate(&self, name: &str, fields: &mut FieldErrors) {
+        if let Err(report) = self.0.validate() {
+            for (k, v) in report_fields(&report, Some(name)) {
+                fields.entry(k).or_default().extend(v);
+            }
+        }
+    }
+}
+
+/// Chosen for every other argument type.
+pub trait ValidateNothing {
+    /// Does nothing.
+    fn mizan_validate(&self, _name: &str, _fields: &mut FieldErrors) {}
+}
+
+impl<T> ValidateNothing for &Validate<'_, T> {}
+
+/// Probe that picks the data path or the view path from a function's result type.
+pub struct Probe<T>(PhantomData<T>);
+
+impl<T> Probe<T> {
+    /// A probe for `T`.
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<T> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Chosen for results that serialize: the RPC path.
+pub trait DataProbe {
+    /// The data path.
+    fn mizan_path(&self) -> DataPath {
+        DataPath
+    }
+}
+
+impl<T: Serialize + JsonSchema> DataProbe for Probe<T> {}
+
+/// Chosen for results that are HTTP responses: the view path.
+pub trait ViewProbe {
+    /// The view path.
+    fn mizan_path(&self) -> ViewPath {
+        ViewPath
+    }
+}
+
+impl<T: IntoResponse> ViewProbe for &Probe<T> {}
+
+/// The RPC path: the result is serialized into `{"result": …}`.
+pub struct DataPath;
+
+impl DataPath {
+    /// Serializes a result.
+    pub fn output<T: Serialize>(self, result: T, scope: Option<Params>) -> Result<Output> {
+        Ok(Output::data(serde_json::to_value(result)?, scope))
+    }
+
+    /// The result's JSON Schema.
+    pub fn result_schema<T: JsonSchema>(self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(generator.subschema_for::<T>())
+    }
+}
+
+/// The view path: the result is the response, invalidations go in a header.
+pub struct ViewPath;
+
+impl ViewPath {
+    /// Turns a result into the response.
+    pub fn output<T: IntoResponse>(self, result: T, scope: Option<Params>) -> Result<Output> {
+        Ok(Output::view(result.into_response(), scope))
+    }
+
+    /// Responses have no JSON Schema.
+    pub fn result_schema<T>(self, _: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+}
+
+/// The JSON Schema of an arguments struct, inline.
+pub fn args_schema<A: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = A::json_schema(generator);
+    if let Some(obj) = schema.as_object_mut() {
+        obj.remove("title");
+    }
+    schema
+}

@@ -1,0 +1,274 @@
+//! The one error type of Mizan functions and the protocol's error shape.
+//!
+//! Every failure a client can see is an [`Error`]: a status, a stable machine-readable
+//! `code`, a human message and, for argument and validation errors, messages per field.
+//! It becomes `{"error": {"code", "message", "fields"?}}` in exactly one place
+//! ([`Error::into_response`]). Internal errors keep their cause for the log and show the
+//! client only `"internal error"`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+/// `Result<T, mizan::Error>`: what every Mizan function returns.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Messages per field path (`"title"`, `"items[0].name"`), as sent in `error.fields`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// A failure with its HTTP status and protocol error code.
+///
+/// Build one with the constructors ([`Error::not_found`], [`Error::validation`], …) or let
+/// `?` convert any `std::error::Error` into an internal error (500) whose cause is logged and
+/// never sent.
+pub struct Error {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: Option<FieldErrors>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    allow: Option<&'static str>,
+}
+
+impl Error {
+    /// An error with a status and a code of your own, for statuses Mizan has no constructor
+    /// for (`409 conflict`, `429 too_many_requests`, …).
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: None,
+            source: None,
+            allow: None,
+        }
+    }
+
+    /// 400 `bad_request`: malformed JSON, parameters or arguments.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 401 `unauthorized`: the function needs an identity and the request has none.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403 `forbidden`: the caller is known but lacks the permission.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 405 `method_not_allowed`, with the `Allow` header listing `allow`.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("method not allowed; allowed: {allow}"),
+        );
+        e.allow = Some(allow);
+        e
+    }
+
+    /// 413 `payload_too_large`.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    /// 415 `unsupported_media_type`.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    /// 422 `validation`: the input is well-formed but not acceptable; `fields` says why,
+    /// per field path.
+    pub fn validation(fields: FieldErrors) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "validation failed",
+        );
+        e.fields = Some(fields);
+        e
+    }
+
+    /// 422 `validation` with one message for one field.
+    pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(BTreeMap::from([(path.into(), vec![message.into()])]))
+    }
+
+    /// 500 `internal`: the client sees `"internal error"`, the log sees `cause`.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        );
+        e.source = Some(cause.into());
+        e
+    }
+
+    /// Attaches per-field messages (used for 400 argument errors and 422).
+    pub fn with_fields(mut self, fields: FieldErrors) -> Self {
+        self.fields = Some(fields);
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The protocol error code (`"not_found"`, `"validation"`, …).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The message sent to the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Per-field messages, if any.
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        self.fields.as_ref()
+    }
+
+    /// The body of this error as the protocol's JSON value.
+    pub fn to_body(&self) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fields: Option<&'a FieldErrors>,
+        }
+        serde_json::json!({ "error": Inner { code: self.code, message: &self.message, fields: self.fields.as_ref() } })
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("status", &self.status.as_u16())
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("fields", &self.fields)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, " (caused by: {source})")?;
+        }
+        Ok(())
+    }
+}
+
+/// `?` on any standard error makes an internal error: logged with its cause, sent as 500
+/// without it. Like `anyhow::Error`, `Error` itself is not a `std::error::Error` so that
+/// this conversion can exist.
+impl<E> From<E> for Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn from(cause: E) -> Self {
+        Error::internal(cause)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), code = self.code, error = %self, "mizan request failed");
+        }
+        let body = serde_json::to_vec(&self.to_body()).unwrap_or_default();
+        let mut res = (self.status, body).into_response();
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        res
+    }
+}
+
+/// Checks a value with its [`garde::Validate`] derive and turns a failure into a 422
+/// [`Error::validation`] with messages per field path.
+///
+/// Arguments whose types derive `garde::Validate` are validated automatically before a
+/// function runs; call this for values you build yourself.
+pub fn validate<T>(value: &T) -> Result<()>
+where
+    T: garde::Validate + ?Sized,
+    T::Context: Default,
+{
+    value
+        .validate()
+        .map_err(|report| Error::validation(report_fields(&report, None)))
+}
+
+/// Turns a garde report into per-field messages, with paths prefixed by `prefix`.
+pub(crate) fn report_fields(report: &garde::Report, prefix: Option<&str>) -> FieldErrors {
+    let mut fields = FieldErrors::new();
+    for (path, error) in report.iter() {
+        let path = path.to_string();
+        let key = match (prefix, path.is_empty()) {
+            (Some(p), true) => p.to_owned(),
+            (Some(p), false) if path.starts_with('[') => format!("{p}{path}"),
+            (Some(p), false) => format!("{p}.{path}"),
+            (None, _) => path,
+        };
+        fields.entry(key).or_default().push(error.message().to_owned());
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = Error::internal(std::io::Error::other("db password is hunter2"));
+        let body = e.to_body().to_string();
+        assert!(!body.contains("hunter2"));
+        assert_eq!(
+            body,
+            r#"{"error":{"code":"internal","message":"internal error"}}"#
+        );
+        assert!(e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn question_mark_makes_internal_errors() {
+        fn parse() -> Result<i32> {
+            Ok("x".parse::<i32>()?)
+        }
+        assert_eq!(parse().unwrap_err().status(), 500);
+    }
+}

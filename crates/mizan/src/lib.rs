@@ -1,0 +1,41 @@
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod builder;
+pub mod cli;
+mod context;
+mod cx;
+mod error;
+mod function;
+pub mod invalidation;
+mod params;
+mod registry;
+mod router;
+pub mod schema;
+mod serve;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use auth::{Anonymous, BearerTokens, Guard, Identity, IdentityResolver};
+pub use builder::{BuildError, Builder, Mizan};
+pub use context::{Context, valid_name};
+pub use cx::Cx;
+pub use error::{Error, FieldErrors, Result, validate};
+pub use function::{FunctionDef, Output};
+pub use invalidation::Invalidation;
+pub use params::{Params, canonical_json};
+pub use schema::{Diagnostic, Level};
+pub use serve::{Server, serve};
+
+#[doc = include_str!("../docs/client.md")]
+pub use mizan_macros::client;
+
+/// The protocol version this crate speaks (`spec/PROTOCOL.md`).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The default base path of the Mizan endpoints.
+pub const DEFAULT_BASE_PATH: &str = "/api/mizan";
+
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;

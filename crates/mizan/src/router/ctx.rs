@@ -1,0 +1,109 @@
+//! `GET {base}/ctx/{name}/?{params}`: every function of a context, run concurrently, in
+//! one cacheable response.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::join_all;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use http::{HeaderValue, StatusCode};
+use serde_json::{Map, Value};
+use tracing::{Instrument, field};
+
+use super::Shared;
+use super::http_cache::{etag, not_modified};
+use super::run::{identify, invoke};
+use crate::cx::Cx;
+use crate::error::{Error, FieldErrors, Result};
+use crate::function::Body as OutputBody;
+use crate::invalidation::{self, normalize};
+use crate::params::Params;
+
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    name: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    request: Request,
+) -> Response {
+    let name = name.map(|Path(n)| n).unwrap_or_default();
+    let span = tracing::info_span!(
+        "mizan.ctx",
+        context = %name,
+        status = field::Empty,
+        duration_ms = field::Empty,
+    );
+    let start = Instant::now();
+    let response = fetch(&shared, &name, request)
+        .instrument(span.clone())
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    span.record("status", response.status().as_u16());
+    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+    response
+}
+
+async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response> {
+    let Some(ctx) = shared.registry.contexts.get(name) else {
+        return Err(Error::not_found(format!("unknown context `{name}`")));
+    };
+    let (parts, _) = request.into_parts();
+    let params = Params::from_query(parts.uri.query().unwrap_or_default())?;
+    if let Some(unknown) = params.as_map().keys().find(|k| !ctx.params.contains(k.as_str())) {
+        let takes = if ctx.param_list.is_empty() {
+            "no parameters".to_owned()
+        } else {
+            format!("parameters: {}", ctx.param_list)
+        };
+        let message = format!("unknown parameter `{unknown}`; context `{}` takes {takes}", ctx.name);
+        return Err(Error::bad_request(message.clone())
+            .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])));
+    }
+    let identity = identify(shared, &parts).await?;
+    for def in &ctx.functions {
+        def.guard.check(identity.as_ref())?;
+    }
+    let headers = parts.headers.clone();
+    let cx = Cx::new(shared.state.clone(), parts, identity);
+    let calls = ctx.functions.iter().map(|def| {
+        let args: Map<String, Value> = def
+            .args
+            .iter()
+            .filter_map(|a| params.get(a).map(|v| ((*a).to_owned(), v.clone())))
+            .collect();
+        invoke(def, cx.clone(), Value::Object(args))
+    });
+    let outputs = join_all(calls).await;
+    let mut body = Map::new();
+    for (def, output) in ctx.functions.iter().zip(outputs) {
+        match output?.body {
+            OutputBody::Data(value) => {
+                body.insert(def.name.to_owned(), value);
+            }
+            OutputBody::View(_) => {
+                return Err(Error::internal(format!(
+                    "context function `{}` returned a response",
+                    def.name
+                )));
+            }
+        }
+    }
+    let bytes = serde_json::to_vec(&body)?;
+    let tag = etag(&bytes);
+    let mut response = if not_modified(&headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = Response::new(Body::from(bytes));
+        r.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        r
+    };
+    let h = response.headers_mut();
+    h.insert(ETAG, tag);
+    h.insert(CACHE_CONTROL, ctx.cache_control.clone());
+    if let Some(value) = invalidation::encode_header(&normalize(cx.take_invalidations())) {
+        h.insert(invalidation::HEADER.clone(), value);
+    }
+    Ok(response)
+}

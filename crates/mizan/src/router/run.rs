@@ -1,0 +1,98 @@
+//! Running one function: identity, guard, panic isolation, tracing, and the invalidations
+//! of a successful call.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures_util::FutureExt;
+use http::request::Parts;
+use serde_json::Value;
+use tracing::{Instrument, field};
+
+use super::Shared;
+use crate::auth::Identity;
+use crate::cx::Cx;
+use crate::error::{Error, Result};
+use crate::function::{FunctionDef, Output};
+use crate::invalidation::{Invalidation, normalize};
+use crate::params::Params;
+use crate::registry::FnEntry;
+
+/// Resolves the caller with the configured resolver.
+pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Identity>> {
+    shared.resolver.resolve(parts).await
+}
+
+/// Runs one function in its own span; a panic becomes a 500 for this call only.
+pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Result<Output> {
+    let span = tracing::info_span!(
+        "mizan.fn",
+        function = def.name,
+        context = def.context_name().unwrap_or(""),
+        status = field::Empty,
+        duration_ms = field::Empty,
+    );
+    let start = Instant::now();
+    let result = AssertUnwindSafe((def.call)(cx, args))
+        .catch_unwind()
+        .instrument(span.clone())
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".into());
+            Err(Error::internal(format!("function `{}` panicked: {what}", def.name)))
+        });
+    let status = match &result {
+        Ok(_) => 200,
+        Err(e) => e.status().as_u16(),
+    };
+    span.record("status", status);
+    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!(status, "mizan function finished"));
+    result
+}
+
+/// What a successful call of `entry` invalidates: its `affects` targets (scoped by
+/// `affects_params` when given) and whatever it added with `cx.invalidate`.
+pub(crate) fn invalidations(
+    shared: &Shared,
+    entry: &FnEntry,
+    scope: Option<Params>,
+    cx: &Cx,
+) -> Vec<Invalidation> {
+    let mut list: Vec<Invalidation> = entry
+        .targets
+        .iter()
+        .map(|ctx| match &scope {
+            Some(params) => scoped(shared, entry.def.name, ctx, params.clone()),
+            None => Invalidation::Context((*ctx).to_owned()),
+        })
+        .collect();
+    list.extend(cx.take_invalidations());
+    normalize(list)
+}
+
+/// Scopes `ctx` to `params`, widening to the whole context when a parameter is not one of
+/// the context's: an invalidation is never narrower than what changed.
+fn scoped(shared: &Shared, function: &str, ctx: &str, params: Params) -> Invalidation {
+    let known = shared.registry.contexts.get(ctx);
+    let unknown: Vec<&String> = params
+        .as_map()
+        .keys()
+        .filter(|k| known.is_some_and(|c| !c.params.contains(k.as_str())))
+        .collect();
+    if unknown.is_empty() {
+        Invalidation::scoped(ctx, params)
+    } else {
+        tracing::error!(
+            function,
+            context = ctx,
+            ?unknown,
+            "affects_params names parameters the context does not have; invalidating the whole context"
+        );
+        Invalidation::Context(ctx.to_owned())
+    }
+}

@@ -1,0 +1,296 @@
+//! The versioned schema document (`spec/schema-document.schema.json`): every function,
+//! context and option, with JSON Schema 2020-12 for arguments and results.
+
+use std::collections::BTreeMap;
+
+use schemars::generate::SchemaSettings;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::function::{FunctionDef, Target};
+
+/// The format version of [`SchemaDocument`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A versioned description of a Mizan API: what codegen, `mizan check`, OpenAPI export and
+/// other backends read and write.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDocument {
+    /// Always `"mizan-schema"`.
+    pub format: String,
+    /// The document format version ([`SCHEMA_VERSION`]).
+    pub version: u32,
+    /// The wire protocol version.
+    pub protocol: u32,
+    /// Where the endpoints live (`/api/mizan`).
+    pub base_path: String,
+    /// Contexts by name, named and implicit (a standalone query's own context).
+    pub contexts: BTreeMap<String, ContextDoc>,
+    /// Functions by name.
+    pub functions: BTreeMap<String, FunctionDoc>,
+    /// Shared JSON Schema definitions, referred to as `#/$defs/<name>`.
+    #[serde(rename = "$defs", default)]
+    pub defs: BTreeMap<String, Value>,
+}
+
+/// One context.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContextDoc {
+    /// Its functions, sorted by name; the keys of a context response.
+    pub functions: Vec<String>,
+    /// The union of its functions' arguments: name → JSON Schema.
+    pub params: BTreeMap<String, Value>,
+    /// Parameters some function requires.
+    pub required: Vec<String>,
+    /// Whether the response depends on the caller (a private or guarded function).
+    pub private: bool,
+    /// `max-age` of the context response: the smallest `cache` of its functions, or `null`
+    /// when any function has none.
+    pub cache: Option<u32>,
+    /// Whether this is a standalone query's own context.
+    pub implicit: bool,
+    /// Where the context handle is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// One function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDoc {
+    /// `"query"` or `"mutation"`.
+    pub kind: Kind,
+    /// The context it is fetched in (queries).
+    pub context: Option<String>,
+    /// `"rpc"` (returns data) or `"view"` (returns an HTTP response).
+    pub path: ReturnPath,
+    /// The doc comment.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub docs: String,
+    /// The arguments: a JSON Schema object whose properties are the arguments.
+    pub args: Value,
+    /// The result's JSON Schema (data path only).
+    pub result: Option<Value>,
+    /// What a successful call invalidates, as declared: context names, or function names
+    /// (meaning the function's context).
+    pub affects: Vec<String>,
+    /// Whether `affects_params` scopes those invalidations.
+    pub affects_params: bool,
+    /// `"authenticated"`, `"staff"`, `"superuser"`, `"predicate:<path>"`, or `null`.
+    pub auth: Option<String>,
+    /// `private = true`.
+    pub private: bool,
+    /// `route` and `methods`.
+    pub route: Option<RouteDoc>,
+    /// `rev`.
+    pub rev: u32,
+    /// `cache` in seconds.
+    pub cache: Option<u32>,
+    /// Where it is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// Query or mutation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Read-only, fetched through its context with GET.
+    Query,
+    /// Called with POST; may invalidate.
+    Mutation,
+}
+
+/// Data (RPC) path or view path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReturnPath {
+    /// JSON `{"result", "invalidate"}`.
+    Rpc,
+    /// An HTTP response with `X-Mizan-Invalidate`.
+    View,
+}
+
+/// A function's own URL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouteDoc {
+    /// The path, with `{name}` parameters.
+    pub path: String,
+    /// The HTTP methods.
+    pub methods: Vec<String>,
+}
+
+/// A place in the user's source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The file.
+    pub file: String,
+    /// The line.
+    pub line: u32,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl SchemaDocument {
+    /// Describes `defs` (already checked for duplicate names) served at `base_path`.
+    pub(crate) fn build(defs: &[&'static FunctionDef], base_path: &str) -> Self {
+        let mut generator = SchemaSettings::draft2020_12()
+            .with(|s| s.meta_schema = None)
+            .into_generator();
+        let mut functions = BTreeMap::new();
+        for def in defs {
+            let (args, result) = (def.schema)(&mut generator);
+            let affects = def
+                .affects
+                .iter()
+                .map(|t| match t() {
+                    Target::Context(c) => c.name().to_owned(),
+                    Target::Function(f) => f.name.to_owned(),
+                })
+                .collect();
+            functions.insert(
+                def.name.to_owned(),
+                FunctionDoc {
+                    kind: if def.is_query() {
+                        Kind::Query
+                    } else {
+                        Kind::Mutation
+                    },
+                    context: def.context_name().map(str::to_owned),
+                    path: if result.is_some() {
+                        ReturnPath::Rpc
+                    } else {
+                        ReturnPath::View
+                    },
+                    docs: def.docs.to_owned(),
+                    args: args.to_value(),
+                    result: result.map(|s| s.to_value()),
+                    affects,
+                    affects_params: def.scoped,
+                    auth: def.guard.describe(),
+                    private: def.private,
+                    route: def.route.map(|path| RouteDoc {
+                        path: path.to_owned(),
+                        methods: def.methods.iter().map(|m| (*m).to_owned()).collect(),
+                    }),
+                    rev: def.rev,
+                    cache: def.cache,
+                    source: Some(Source {
+                        file: def.file.to_owned(),
+                        line: def.line,
+                    }),
+                },
+            );
+        }
+        let mut doc = SchemaDocument {
+            format: "mizan-schema".into(),
+            version: SCHEMA_VERSION,
+            protocol: crate::PROTOCOL_VERSION,
+            base_path: base_path.to_owned(),
+            contexts: BTreeMap::new(),
+            functions,
+            defs: generator.take_definitions(true).into_iter().collect(),
+        };
+        for def in defs {
+            if let Some(ctx) = def.context {
+                doc.contexts
+                    .entry(ctx.name().to_owned())
+                    .or_insert_with(|| ContextDoc::empty(false, Some(ctx.source())));
+            }
+        }
+        for def in defs.iter().filter(|d| d.query && d.context.is_none()) {
+            doc.contexts
+                .entry(def.name.to_owned())
+                .or_insert_with(|| ContextDoc::empty(true, None));
+        }
+        let names: Vec<String> = doc.contexts.keys().cloned().collect();
+        for name in names {
+            let ctx = derive_context(&doc, &name);
+            if let Some(entry) = doc.contexts.get_mut(&name) {
+                *entry = ContextDoc {
+                    implicit: entry.implicit,
+                    source: entry.source.take(),
+                    ..ctx
+                };
+            }
+        }
+        doc
+    }
+
+    /// The functions of a context, by name.
+    pub fn context_functions<'a>(
+        &'a self,
+        context: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a FunctionDoc)> + 'a {
+        self.functions
+            .iter()
+            .filter(move |(_, f)| f.context.as_deref() == Some(context))
+    }
+}
+
+impl ContextDoc {
+    fn empty(implicit: bool, source: Option<(&'static str, u32)>) -> Self {
+        Self {
+            functions: Vec::new(),
+            params: BTreeMap::new(),
+            required: Vec::new(),
+            private: false,
+            cache: None,
+            implicit,
+            source: source.map(|(file, line)| Source {
+                file: file.to_owned(),
+                line,
+            }),
+        }
+    }
+}
+
+/// The arguments of a function as (name → schema, required names).
+pub fn arg_properties(args: &Value) -> (Map<String, Value>, Vec<String>) {
+    let props = args
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let required = args
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (props, required)
+}
+
+/// A context's functions, parameters (first declaration wins; conflicts are a lint),
+/// privacy and cache, derived from its functions.
+fn derive_context(doc: &SchemaDocument, name: &str) -> ContextDoc {
+    let mut ctx = ContextDoc::empty(false, None);
+    let mut cache: Option<Option<u32>> = None;
+    for (fname, f) in doc.context_functions(name) {
+        ctx.functions.push(fname.clone());
+        let (props, required) = arg_properties(&f.args);
+        for (p, schema) in props {
+            ctx.params.entry(p).or_insert(schema);
+        }
+        for r in required {
+            if !ctx.required.contains(&r) {
+                ctx.required.push(r);
+            }
+        }
+        ctx.private |= f.private || f.auth.is_some();
+        cache = Some(match (cache, f.cache) {
+            (None, c) => c,
+            (Some(Some(a)), Some(b)) => Some(a.min(b)),
+            _ => None,
+        });
+    }
+    ctx.required.sort();
+    ctx.cache = cache.flatten();
+    ctx
+}

@@ -1,0 +1,12 @@
+//! The schema document, its lint and its OpenAPI rendering.
+
+mod document;
+mod lint;
+mod openapi;
+
+pub use document::{
+    ContextDoc, FunctionDoc, Kind, ReturnPath, RouteDoc, SCHEMA_VERSION, SchemaDocument, Source,
+    arg_properties,
+};
+pub use lint::{Diagnostic, Level, lint};
+pub use openapi::openapi;
