@@ -55,11 +55,7 @@ pub fn check_fields(fields: FieldErrors) -> Result<()> {
 }
 
 /// Gives an `affects_params` closure its parameter types.
-pub fn scope<A, R>(
-    args: &A,
-    result: &R,
-    f: impl FnOnce(&A, &R) -> Params,
-) -> Option<Params> {
+pub fn scope<A, R>(args: &A, result: &R, f: impl FnOnce(&A, &R) -> Params) -> Option<Params> {
     Some(f(args, result))
 }
 

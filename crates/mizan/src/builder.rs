@@ -146,7 +146,7 @@ impl Mizan {
     /// The endpoints as a plain [`axum::Router`]: merge it with your routes and wrap it in
     /// any tower layer.
     pub fn router(&self) -> Router {
-        router::build(Arc::clone(&self.shared))
+        router::build(&self.shared)
     }
 
     /// The schema document.

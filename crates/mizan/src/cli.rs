@@ -1,13 +1,11 @@
 //! The `mizan` subcommands of your own binary: `cargo run -- mizan schema`.
 //!
 //! ```no_run
-//! fn main() {
-//!     let builder = mizan::Mizan::builder();
-//!     if let Some(code) = mizan::cli::run_if_requested(&builder) {
-//!         std::process::exit(code);
-//!     }
-//!     // … build and serve as usual
+//! let builder = mizan::Mizan::builder();
+//! if let Some(code) = mizan::cli::run_if_requested(&builder) {
+//!     std::process::exit(code);
 //! }
+//! // … build and serve as usual
 //! ```
 //!
 //! Commands: `mizan schema [--out FILE]`, `mizan openapi [--out FILE]`, `mizan check`.
@@ -45,7 +43,10 @@ pub fn run(builder: &Builder, args: &[String]) -> i32 {
             for d in &diagnostics {
                 println!("{d}");
             }
-            let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+            let errors = diagnostics
+                .iter()
+                .filter(|d| d.level == Level::Error)
+                .count();
             let warnings = diagnostics.len() - errors;
             println!(
                 "mizan check: {} functions, {} contexts, {errors} errors, {warnings} warnings",
@@ -77,6 +78,8 @@ pub fn run(builder: &Builder, args: &[String]) -> i32 {
 }
 
 fn usage() -> i32 {
-    eprintln!("usage: <your binary> mizan (schema|openapi) [--out FILE]\n       <your binary> mizan check");
+    eprintln!(
+        "usage: <your binary> mizan (schema|openapi) [--out FILE]\n       <your binary> mizan check"
+    );
     2
 }

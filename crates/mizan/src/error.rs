@@ -30,7 +30,7 @@ pub struct Error {
     message: String,
     fields: Option<FieldErrors>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    allow: Option<&'static str>,
+    allow: Option<String>,
 }
 
 impl Error {
@@ -68,7 +68,8 @@ impl Error {
     }
 
     /// 405 `method_not_allowed`, with the `Allow` header listing `allow`.
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: impl Into<String>) -> Self {
+        let allow = allow.into();
         let mut e = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -177,7 +178,13 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)?;
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )?;
         if let Some(source) = &self.source {
             write!(f, " (caused by: {source})")?;
         }
@@ -210,8 +217,8 @@ impl IntoResponse for Error {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(allow) = self.allow {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        if let Some(allow) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+            headers.insert(header::ALLOW, allow);
         }
         res
     }
@@ -243,7 +250,10 @@ pub(crate) fn report_fields(report: &garde::Report, prefix: Option<&str>) -> Fie
             (Some(p), false) => format!("{p}.{path}"),
             (None, _) => path,
         };
-        fields.entry(key).or_default().push(error.message().to_owned());
+        fields
+            .entry(key)
+            .or_default()
+            .push(error.message().to_owned());
     }
     fields
 }

@@ -72,7 +72,11 @@ impl FunctionDef {
 
 impl fmt::Debug for FunctionDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FunctionDef({} at {}:{})", self.name, self.file, self.line)
+        write!(
+            f,
+            "FunctionDef({} at {}:{})",
+            self.name, self.file, self.line
+        )
     }
 }
 

@@ -70,7 +70,9 @@ impl Invalidation {
     fn header_item(&self) -> String {
         let text = match self {
             Invalidation::Context(name) => name.clone(),
-            Invalidation::Scoped { .. } => canonical_json(&serde_json::to_value(self).unwrap_or(Value::Null)),
+            Invalidation::Scoped { .. } => {
+                canonical_json(&serde_json::to_value(self).unwrap_or(Value::Null))
+            }
         };
         utf8_percent_encode(&text, COMPONENT).to_string()
     }
@@ -159,7 +161,12 @@ mod tests {
             ),
         ];
         let header = encode_header(&list).unwrap();
-        assert!(header.to_str().unwrap().starts_with("todos, %7B%22context%22"));
+        assert!(
+            header
+                .to_str()
+                .unwrap()
+                .starts_with("todos, %7B%22context%22")
+        );
         assert_eq!(decode_header(header.to_str().unwrap()).unwrap(), list);
     }
 

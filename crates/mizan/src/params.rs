@@ -4,7 +4,8 @@
 //! canonical JSON and percent-encoded with JavaScript's `encodeURIComponent` set; pairs are
 //! sorted by key in UTF-16 code-unit order; `null` values are dropped (absent and `null` are
 //! the same parameter set). Equal parameters therefore always give byte-equal query strings,
-//! which is what cache keys and ETags are derived from. Pinned by `spec/vectors/params.json`.
+//! which is what cache keys and ETags are derived from. Pinned by
+//! `spec/vectors/params-encode.json`, `params-decode.json` and `invalidation-match.json`.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -31,7 +32,7 @@ pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// (`{"project": 3}`) and what scopes an invalidation to instances.
 ///
 /// Build one with [`params!`](crate::params!) or [`Params::insert`].
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Params {
     map: Map<String, Value>,
@@ -136,6 +137,8 @@ impl Params {
                     &format!("is not JSON ({e}); strings are quoted, e.g. {name}=%22text%22"),
                 )
             })?;
+            // Through the canonical form, so `3.0` and `3` are the same parameter.
+            let value = serde_json::from_str(&canonical_json(&value)).unwrap_or(value);
             map.insert(name.into_owned(), value);
         }
         Ok(Self::from_map(map))
@@ -154,18 +157,28 @@ impl Params {
     }
 }
 
+/// Deserializes from a JSON object, dropping `null` values like [`Params::from_map`]:
+/// a scope received as `{"project": 3, "done": null}` is `{"project": 3}`.
+impl<'de> Deserialize<'de> for Params {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::<String, Value>::deserialize(deserializer).map(Params::from_map)
+    }
+}
+
 impl fmt::Debug for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Params({})", canonical_json(&Value::Object(self.map.clone())))
+        write!(
+            f,
+            "Params({})",
+            canonical_json(&Value::Object(self.map.clone()))
+        )
     }
 }
 
 fn param_error(name: &str, what: &str) -> Error {
     let message = format!("parameter `{name}` {what}");
-    Error::bad_request(message.clone()).with_fields(FieldErrors::from([(
-        name.to_owned(),
-        vec![message],
-    )]))
+    Error::bad_request(message.clone())
+        .with_fields(FieldErrors::from([(name.to_owned(), vec![message])]))
 }
 
 /// Orders strings by UTF-16 code units, as JavaScript's default sort and RFC 8785 do.
@@ -173,11 +186,90 @@ pub(crate) fn utf16_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-/// RFC 8785 canonical JSON of a value.
+/// RFC 8785 (JCS) canonical JSON of a value: no whitespace, object keys sorted by UTF-16
+/// code units at every depth, strings escaped as `JSON.stringify` does, numbers written as
+/// JavaScript's `Number.prototype.toString` writes them (`1e+21`, `0.1`, `-0` as `0`).
+///
+/// One deliberate exception (spec/PROTOCOL.md, "64-bit integers"): an integer beyond
+/// ±(2^53−1) is written with its exact digits rather than rounded to a double, so that
+/// distinct 64-bit ids never share a canonical form (and a cache key).
 pub fn canonical_json(value: &Value) -> String {
-    // Serializing a `serde_json::Value` cannot fail: its keys are strings and its numbers
-    // finite.
-    serde_jcs::to_string(value).unwrap_or_default()
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| utf16_cmp(a.0, b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_number(n: &serde_json::Number, out: &mut String) {
+    use std::fmt::Write as _;
+    if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else {
+        // A `serde_json::Number` that is not an integer is a finite double.
+        let f = n.as_f64().unwrap_or_default();
+        if f == 0.0 {
+            out.push('0');
+        } else {
+            out.push_str(ryu_js::Buffer::new().format_finite(f));
+        }
+    }
+}
+
+/// A JSON string as ECMAScript's `JSON.stringify` writes it (RFC 8785 §3.2.2.2).
+fn write_string(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c < ' ' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Builds [`Params`] from `name: value` pairs: `params! { project: a.project }`.

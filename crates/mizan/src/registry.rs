@@ -97,8 +97,11 @@ impl Registry {
             .contexts
             .iter()
             .map(|(name, c)| {
-                let fns: Vec<&'static FunctionDef> =
-                    c.functions.iter().map(|f| functions[f.as_str()].def).collect();
+                let fns: Vec<&'static FunctionDef> = c
+                    .functions
+                    .iter()
+                    .map(|f| functions[f.as_str()].def)
+                    .collect();
                 let scope = if c.private { "private" } else { "public" };
                 let cache_control = match c.cache {
                     Some(s) if c.private => format!("private, max-age={s}"),
@@ -208,7 +211,11 @@ fn coerce_for(schema: &Value, defs: &BTreeMap<String, Value>) -> Coerce {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
-    if types.contains(&"string") || schema.get("enum").is_some_and(|e| e.as_array().is_some_and(|a| a.iter().all(Value::is_string))) {
+    if types.contains(&"string")
+        || schema
+            .get("enum")
+            .is_some_and(|e| e.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+    {
         Coerce::Text
     } else if types.contains(&"boolean") {
         Coerce::Bool

@@ -120,12 +120,11 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let router = self.router.clone();
-            let service = TowerToHyperService::new(router.map_request(
-                move |mut req: Request<Incoming>| {
+            let service =
+                TowerToHyperService::new(router.map_request(move |mut req: Request<Incoming>| {
                     req.extensions_mut().insert(ConnectInfo(peer));
                     req.map(axum::body::Body::new)
-                },
-            ));
+                }));
             let connection = conn
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();

@@ -60,11 +60,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let is_query = options.context.is_some() || options.query.is_some();
     let query = options.query.is_some();
-    let require_data = is_query.then(|| {
-        quote_spanned!(result.span()=> const _: fn() = __m::require_data::<#result>;)
-    });
+    let require_data = is_query
+        .then(|| quote_spanned!(result.span()=> const _: fn() = __m::require_data::<#result>;));
 
-    let affects = options.affects.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
+    let affects = options
+        .affects
+        .as_ref()
+        .map(|(_, v)| v.as_slice())
+        .unwrap_or_default();
     let affects = affects
         .iter()
         .map(|path| quote_spanned!(path.span()=> <#path as __m::TargetRef>::target));

@@ -6,7 +6,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, Ident, LitBool, LitInt, LitStr, Path, Token, bracketed};
 
-const KNOWN: &str = "context, query, affects, affects_params, auth, private, route, methods, rev, cache, websocket";
+const KNOWN: &str =
+    "context, query, affects, affects_params, auth, private, route, methods, rev, cache, websocket";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// `auth = …`.
@@ -40,7 +41,10 @@ impl Parse for Options {
             let key: Ident = input.parse()?;
             let name = key.to_string();
             if seen.contains(&name) {
-                return Err(syn::Error::new(key.span(), format!("`{name}` is given twice")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{name}` is given twice"),
+                ));
             }
             seen.push(name.clone());
             // `query` and `private` may stand alone as flags.
@@ -147,7 +151,10 @@ fn methods(input: ParseStream<'_>) -> syn::Result<Vec<Ident>> {
         }
     }
     if list.is_empty() {
-        return Err(syn::Error::new(input.span(), "`methods` needs at least one method"));
+        return Err(syn::Error::new(
+            input.span(),
+            "`methods` needs at least one method",
+        ));
     }
     Ok(list)
 }

@@ -2,8 +2,8 @@
 
 use axum::body::Body;
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::HeaderMap;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 
@@ -22,7 +22,12 @@ pub(crate) fn media(headers: &HeaderMap) -> Media {
         return Media::None;
     };
     let ct = ct.to_str().unwrap_or_default();
-    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/json" || essence.ends_with("+json") {
         Media::Json
     } else if essence == "application/x-www-form-urlencoded" {
@@ -44,7 +49,9 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(Error::payload_too_large(limit)),
-        Err(e) => Err(Error::bad_request(format!("could not read the request body: {e}"))),
+        Err(e) => Err(Error::bad_request(format!(
+            "could not read the request body: {e}"
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@ use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::respond::respond;
 use super::run::{identify, invoke};
+use crate::auth::Identity;
 use crate::cx::Cx;
 use crate::error::{Error, FieldErrors, Result};
 use crate::registry::FnEntry;
@@ -43,6 +44,7 @@ async fn call(shared: &Shared, name: &str, request: Request) -> Result<Response>
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
     let (parts, body) = request.into_parts();
+    let identity = authorize(shared, entry, &parts).await?;
     let args = match media(&parts.headers) {
         Media::Json | Media::None => {
             let bytes = read(&parts.headers, body, shared.body_limit).await?;
@@ -60,18 +62,29 @@ async fn call(shared: &Shared, name: &str, request: Request) -> Result<Response>
         }
     };
     check_known(entry, &args)?;
-    run(shared, entry, parts, args).await
+    run(shared, entry, parts, identity, args).await
 }
 
-/// Guards, runs and answers one function call with decoded arguments.
+/// Resolves the caller and checks the function's guard, before anything about the
+/// arguments is looked at (so strangers learn nothing about them).
+pub(crate) async fn authorize(
+    shared: &Shared,
+    entry: &FnEntry,
+    parts: &http::request::Parts,
+) -> Result<Option<Identity>> {
+    let identity = identify(shared, parts).await?;
+    entry.def.guard.check(identity.as_ref())?;
+    Ok(identity)
+}
+
+/// Runs and answers one authorized function call with decoded arguments.
 pub(crate) async fn run(
     shared: &Shared,
     entry: &FnEntry,
     parts: http::request::Parts,
+    identity: Option<Identity>,
     args: Map<String, Value>,
 ) -> Result<Response> {
-    let identity = identify(shared, &parts).await?;
-    entry.def.guard.check(identity.as_ref())?;
     let cx = Cx::new(shared.state.clone(), parts, identity);
     let output = invoke(entry.def, cx.clone(), Value::Object(args)).await?;
     Ok(respond(shared, entry, output, &cx))

@@ -49,20 +49,27 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         return Err(Error::not_found(format!("unknown context `{name}`")));
     };
     let (parts, _) = request.into_parts();
+    let identity = identify(shared, &parts).await?;
+    for def in &ctx.functions {
+        def.guard.check(identity.as_ref())?;
+    }
     let params = Params::from_query(parts.uri.query().unwrap_or_default())?;
-    if let Some(unknown) = params.as_map().keys().find(|k| !ctx.params.contains(k.as_str())) {
+    if let Some(unknown) = params
+        .as_map()
+        .keys()
+        .find(|k| !ctx.params.contains(k.as_str()))
+    {
         let takes = if ctx.param_list.is_empty() {
             "no parameters".to_owned()
         } else {
             format!("parameters: {}", ctx.param_list)
         };
-        let message = format!("unknown parameter `{unknown}`; context `{}` takes {takes}", ctx.name);
+        let message = format!(
+            "unknown parameter `{unknown}`; context `{}` takes {takes}",
+            ctx.name
+        );
         return Err(Error::bad_request(message.clone())
             .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])));
-    }
-    let identity = identify(shared, &parts).await?;
-    for def in &ctx.functions {
-        def.guard.check(identity.as_ref())?;
     }
     let headers = parts.headers.clone();
     let cx = Cx::new(shared.state.clone(), parts, identity);

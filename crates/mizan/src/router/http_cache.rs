@@ -39,7 +39,10 @@ mod tests {
         let mut h = HeaderMap::new();
         assert!(!not_modified(&h, &tag));
         let t = tag.to_str().unwrap_or_default();
-        h.insert(IF_NONE_MATCH, HeaderValue::from_str(&format!("\"x\", W/{t}")).unwrap_or(tag.clone()));
+        h.insert(
+            IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"x\", W/{t}")).unwrap_or(tag.clone()),
+        );
         assert!(not_modified(&h, &tag));
         h.insert(IF_NONE_MATCH, HeaderValue::from_static("*"));
         assert!(not_modified(&h, &tag));

@@ -16,7 +16,7 @@ use crate::invalidation;
 use crate::registry::FnEntry;
 
 pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx) -> Response {
-    let list = invalidations(shared, entry, output.scope, cx);
+    let list = invalidations(shared, entry, output.scope.as_ref(), cx);
     match output.body {
         OutputBody::Data(result) => {
             let body = json!({ "result": result, "invalidate": list });

@@ -24,7 +24,7 @@ pub(crate) struct Shared {
     pub(crate) body_limit: usize,
 }
 
-pub(crate) fn build(shared: Arc<Shared>) -> Router {
+pub(crate) fn build(shared: &Arc<Shared>) -> Router {
     let base = shared.base_path.clone();
     let mut router = Router::new()
         .route(
@@ -36,7 +36,7 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
             post(call::handle).fallback(|| async { Error::method_not_allowed("POST") }),
         )
         .route(&format!("{base}/{{*rest}}"), any(not_found))
-        .with_state(Arc::clone(&shared));
+        .with_state(Arc::clone(shared));
 
     let mut routes: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
     for entry in shared.registry.functions.values() {
@@ -49,11 +49,11 @@ pub(crate) fn build(shared: Arc<Shared>) -> Router {
     for (path, handlers) in routes {
         let mut allow: Vec<&str> = handlers.iter().map(|(m, _)| *m).collect();
         allow.sort_unstable();
-        let allow: &'static str = Box::leak(allow.join(", ").into_boxed_str());
-        let mut method_router: MethodRouter = MethodRouter::new()
-            .fallback(move || async move { Error::method_not_allowed(allow) });
+        let allow = allow.join(", ");
+        let mut method_router: MethodRouter =
+            MethodRouter::new().fallback(move || async move { Error::method_not_allowed(allow) });
         for (method, name) in handlers {
-            let shared = Arc::clone(&shared);
+            let shared = Arc::clone(shared);
             method_router = method_router.merge(on(
                 filter(method),
                 move |params: Result<RawPathParams, _>, request: Request| {

@@ -43,7 +43,10 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Re
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".into());
-            Err(Error::internal(format!("function `{}` panicked: {what}", def.name)))
+            Err(Error::internal(format!(
+                "function `{}` panicked: {what}",
+                def.name
+            )))
         });
     let status = match &result {
         Ok(_) => 200,
@@ -60,13 +63,13 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Re
 pub(crate) fn invalidations(
     shared: &Shared,
     entry: &FnEntry,
-    scope: Option<Params>,
+    scope: Option<&Params>,
     cx: &Cx,
 ) -> Vec<Invalidation> {
     let mut list: Vec<Invalidation> = entry
         .targets
         .iter()
-        .map(|ctx| match &scope {
+        .map(|ctx| match scope {
             Some(params) => scoped(shared, entry.def.name, ctx, params.clone()),
             None => Invalidation::Context((*ctx).to_owned()),
         })

@@ -12,7 +12,7 @@ use tracing::{Instrument, field};
 
 use super::Shared;
 use super::body::{Media, json_object, media, read};
-use super::call::{check_known, run};
+use super::call::{authorize, check_known, run};
 use crate::error::{Error, FieldErrors, Result};
 use crate::registry::{Coerce, FnEntry};
 
@@ -50,6 +50,7 @@ async fn serve(
     };
     let path = path.map_err(|e| Error::bad_request(format!("invalid path parameter: {e}")))?;
     let (parts, body) = request.into_parts();
+    let identity = authorize(shared, entry, &parts).await?;
 
     let mut text: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in &path {
@@ -102,12 +103,14 @@ async fn serve(
     if form {
         absent_checkboxes(entry, &mut args);
     }
-    run(shared, entry, parts, args).await
+    run(shared, entry, parts, identity, args).await
 }
 
 fn coerce(key: &str, how: Coerce, mut values: Vec<String>) -> Result<Value> {
     if how == Coerce::Array {
-        return Ok(Value::Array(values.iter().map(|v| json_or_text(v)).collect()));
+        return Ok(Value::Array(
+            values.iter().map(|v| json_or_text(v)).collect(),
+        ));
     }
     if values.len() > 1 {
         return Err(given_twice(key));

@@ -190,20 +190,19 @@ fn lint_routes(doc: &SchemaDocument, out: &mut Vec<Diagnostic>) {
             if let Some(other) = seen.insert((shape.clone(), m.clone()), name) {
                 out.push(Diagnostic::error(
                     "duplicate-route",
-                    format!(
-                        "`{name}` and `{other}` both take {m} {}",
-                        route.path
-                    ),
+                    format!("`{name}` and `{other}` both take {m} {}", route.path),
                     f.source.clone(),
                 ));
             }
         }
         let base = doc.base_path.trim_end_matches('/');
-        if !base.is_empty() && (route.path == base || route.path.starts_with(&format!("{base}/")))
-        {
+        if !base.is_empty() && (route.path == base || route.path.starts_with(&format!("{base}/"))) {
             out.push(Diagnostic::error(
                 "route-in-base",
-                format!("route `{}` of `{name}` is under the Mizan base path `{base}`", route.path),
+                format!(
+                    "route `{}` of `{name}` is under the Mizan base path `{base}`",
+                    route.path
+                ),
                 f.source.clone(),
             ));
         }

@@ -101,7 +101,8 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
                     op["parameters"] = json!(params);
                 } else {
                     op["parameters"] = json!(path_params);
-                    let body = json!({ "type": "object", "properties": rest, "required": rest_required });
+                    let body =
+                        json!({ "type": "object", "properties": rest, "required": rest_required });
                     op["requestBody"] = json!({ "content": {
                         "application/x-www-form-urlencoded": { "schema": body },
                         "application/json": { "schema": body },

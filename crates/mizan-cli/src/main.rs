@@ -1,0 +1,79 @@
+//! `mizan`: lint and convert Mizan schema documents.
+//!
+//! Your own binary exports the document (`cargo run -- mizan schema --out schema.json`,
+//! see `mizan::cli`); this tool works on the file, whichever backend wrote it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+/// Lint and convert Mizan schema documents.
+#[derive(Parser)]
+#[command(name = "mizan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint the function graph of a schema document: exit 1 on errors.
+    Check {
+        /// The schema document (JSON).
+        schema: PathBuf,
+    },
+    /// Print the OpenAPI 3.1 document of a schema document.
+    Openapi {
+        /// The schema document (JSON).
+        schema: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("mizan: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check { schema } => {
+            let doc = commands::read(&schema)?;
+            let (report, ok) = commands::check(&doc);
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{report}");
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Openapi { schema, out } => {
+            let doc = commands::read(&schema)?;
+            let text = commands::openapi(&doc)?;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                #[allow(clippy::print_stdout)]
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Start-up checks of the function graph (explicit lists, so each case has its own
+//! graph), and snapshots of the schema document and OpenAPI export.
+
+use std::collections::BTreeMap;
+
+use mizan::{BuildError, Cx, Level, Mizan, Result, params};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+mizan::context!(pub(crate) SHAPES = "shapes");
+mizan::context!(pub(crate) MIXED = "mixed");
+mizan::context!(pub(crate) CONFLICT = "conflict");
+
+mod a {
+    use mizan::Result;
+    mizan::context!(pub(crate) SAME = "same");
+    #[mizan::client(context = SAME)]
+    pub(crate) async fn dup() -> Result<u8> {
+        Ok(1)
+    }
+}
+
+mod b {
+    use mizan::Result;
+    mizan::context!(pub(crate) SAME = "same");
+    #[mizan::client(context = SAME)]
+    pub(crate) async fn dup() -> Result<u8> {
+        Ok(2)
+    }
+    #[mizan::client(context = SAME)]
+    pub(crate) async fn other() -> Result<u8> {
+        Ok(3)
+    }
+}
+
+/// Serde's attributes, as codegen must see them.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Shape {
+    /// Renamed field.
+    #[serde(rename = "ID")]
+    id: u64,
+    display_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nickname: Option<String>,
+    #[serde(flatten)]
+    meta: Meta,
+    tags: BTreeMap<String, i32>,
+    pair: (i64, bool),
+    kind: Kind,
+    either: Either,
+    adjacent: Adjacent,
+    children: Vec<Shape>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Meta {
+    created: String,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum Kind {
+    Circle { radius: f64 },
+    Square { side: f64 },
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum Either {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "t", content = "c")]
+pub(crate) enum Adjacent {
+    One(u8),
+    Two(String, String),
+}
+
+/// Every shape.
+#[mizan::client(context = SHAPES, cache = 60, rev = 2)]
+pub(crate) async fn shapes(filter: Option<Kind>) -> Result<Vec<Shape>> {
+    let _ = filter;
+    Ok(Vec::new())
+}
+
+#[mizan::client(affects = [SHAPES], affects_params = |_, _| params! {}, auth = "staff")]
+pub(crate) async fn add_shape(cx: &Cx, shape: Shape) -> Result<u64> {
+    let _ = (cx, shape);
+    Ok(1)
+}
+
+#[mizan::client(context = MIXED, private)]
+pub(crate) async fn mine() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(context = MIXED)]
+pub(crate) async fn everyones() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(context = CONFLICT)]
+pub(crate) async fn by_number(project: i64) -> Result<i64> {
+    Ok(project)
+}
+
+#[mizan::client(context = CONFLICT)]
+pub(crate) async fn by_name(project: String) -> Result<String> {
+    Ok(project)
+}
+
+#[mizan::client(affects = [shapes])]
+pub(crate) async fn touches_shapes() -> Result<()> {
+    Ok(())
+}
+
+#[mizan::client]
+pub(crate) async fn does_nothing() -> Result<()> {
+    Ok(())
+}
+
+#[mizan::client(query)]
+pub(crate) async fn same() -> Result<()> {
+    Ok(())
+}
+
+#[mizan::client(route = "/r/{id}/{missing}")]
+pub(crate) async fn bad_route(id: i64) -> Result<i64> {
+    Ok(id)
+}
+
+#[mizan::client(route = "/r/{key}/{other}")]
+pub(crate) async fn clashing_route(key: i64, other: i64) -> Result<i64> {
+    Ok(key + other)
+}
+
+#[mizan::client(route = "/api/mizan/mine")]
+pub(crate) async fn inside_base() -> Result<()> {
+    Ok(())
+}
+
+fn errors(result: std::result::Result<Mizan, BuildError>) -> Vec<(String, String)> {
+    match result {
+        Ok(_) => Vec::new(),
+        Err(BuildError::Graph(d)) => d
+            .into_iter()
+            .filter(|d| d.level == Level::Error)
+            .map(|d| (d.rule.to_owned(), d.to_string()))
+            .collect(),
+        Err(e) => vec![("other".into(), e.to_string())],
+    }
+}
+
+fn rules(list: &[(String, String)]) -> Vec<&str> {
+    list.iter().map(|(r, _)| r.as_str()).collect()
+}
+
+#[test]
+fn zero_functions_is_an_error_not_an_empty_api() {
+    let e = errors(Mizan::builder().functions(mizan::functions![]).build());
+    assert_eq!(rules(&e), ["no-functions"]);
+}
+
+#[test]
+fn an_explicit_list_serves_only_what_it_names() {
+    let app = Mizan::builder()
+        .functions(mizan::functions![shapes, add_shape])
+        .build()
+        .expect("valid");
+    assert_eq!(app.schema().functions.len(), 2);
+    assert_eq!(app.schema().contexts.keys().collect::<Vec<_>>(), ["shapes"]);
+}
+
+#[test]
+fn duplicate_function_names_name_both_places() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![a::dup, b::dup])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["duplicate-name"]);
+    assert!(e[0].1.contains("tests/registry.rs:"), "{}", e[0].1);
+}
+
+#[test]
+fn duplicate_context_names_are_an_error() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![a::dup, b::other])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["duplicate-name"]);
+    assert!(
+        e[0].1.contains("two context handles are named `same`"),
+        "{}",
+        e[0].1
+    );
+}
+
+#[test]
+fn a_standalone_query_cannot_share_a_context_name() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![a::dup, same])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["duplicate-name"]);
+}
+
+#[test]
+fn a_target_that_is_not_registered_is_a_start_up_error_with_file_and_line() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![touches_shapes])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["unknown-target"]);
+    assert!(
+        e[0].1.contains("`touches_shapes` affects `shapes`"),
+        "{}",
+        e[0].1
+    );
+    assert!(
+        e[0].1.contains("--> crates/mizan/tests/registry.rs:"),
+        "{}",
+        e[0].1
+    );
+}
+
+#[test]
+fn conflicting_context_parameters_are_an_error() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![by_number, by_name])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["conflicting-params"]);
+    assert!(e[0].1.contains("parameter `project`"), "{}", e[0].1);
+}
+
+#[test]
+fn a_context_mixing_public_and_private_is_an_error() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![mine, everyones])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["mixed-private"]);
+}
+
+#[test]
+fn routes_are_checked() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![bad_route, clashing_route, inside_base])
+            .build(),
+    );
+    let mut r = rules(&e);
+    r.sort_unstable();
+    assert_eq!(r, ["duplicate-route", "route-in-base", "route-param"]);
+}
+
+#[test]
+fn a_mutation_that_affects_nothing_is_a_warning() {
+    let builder = Mizan::builder().functions(mizan::functions![does_nothing]);
+    let (_, diagnostics) = builder.inspect();
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].level, Level::Warning);
+    assert_eq!(diagnostics[0].rule, "affects-nothing");
+    assert!(builder.build().is_ok());
+}
+
+#[test]
+fn schema_document_snapshot() {
+    let app = Mizan::builder()
+        .functions(mizan::functions![shapes, add_shape])
+        .build()
+        .expect("valid");
+    insta::assert_json_snapshot!(app.schema(), {
+        ".functions.*.source.line" => "[line]",
+        ".contexts.*.source.line" => "[line]",
+    });
+}
+
+#[test]
+fn openapi_snapshot() {
+    let app = Mizan::builder()
+        .functions(mizan::functions![shapes, add_shape])
+        .build()
+        .expect("valid");
+    insta::assert_json_snapshot!(app.openapi());
+}

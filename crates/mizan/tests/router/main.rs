@@ -1,0 +1,51 @@
+//! The protocol through the real router: every option, every error status, the guard
+//! matrix, the view path and concurrency within a context. Functions are found by the
+//! automatic registry (every `#[client]` in this test binary).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod calls;
+mod contexts;
+mod errors;
+mod guards;
+mod views;
+
+use axum::Router;
+use mizan::{BearerTokens, Identity, Mizan};
+
+/// The test API with bearer tokens `user`, `staff`, `root` and `editor`.
+pub(crate) fn app() -> Router {
+    builder().build().expect("the test graph is valid").router()
+}
+
+pub(crate) fn builder() -> mizan::Builder {
+    let tokens = BearerTokens::new()
+        .token("user", Identity::user("u1"))
+        .token(
+            "staff",
+            Identity {
+                staff: true,
+                ..Identity::user("s1")
+            },
+        )
+        .token(
+            "root",
+            Identity {
+                superuser: true,
+                ..Identity::user("r1")
+            },
+        )
+        .token(
+            "editor",
+            Identity {
+                roles: vec!["editor".into()],
+                ..Identity::user("e1")
+            },
+        );
+    Mizan::builder()
+        .identity(tokens)
+        .state(api::Store::default())
+        .body_limit(64 * 1024)
+}
