@@ -60,6 +60,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let is_query = options.context.is_some() || options.query.is_some();
     let query = options.query.is_some();
+    let probe = quote_spanned!(result.span()=> (&__m::Probe::<#result>::new()).mizan_path());
     let require_data = is_query
         .then(|| quote_spanned!(result.span()=> const _: fn() = __m::require_data::<#result>;));
 
@@ -137,7 +138,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     __m::check_fields(__fields)?;
                     let __result: #result = #ident(#cx_arg #( #arg_idents, )*).await?;
                     let __scope = #scope;
-                    (&__m::Probe::<#result>::new()).mizan_path().output(__result, __scope)
+                    #probe.output(__result, __scope)
                 })
             }
 
@@ -146,7 +147,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ) -> (__m::schemars::Schema, ::core::option::Option<__m::schemars::Schema>) {
                 (
                     __m::args_schema::<__MizanArgs>(generator),
-                    (&__m::Probe::<#result>::new()).mizan_path().result_schema::<#result>(generator),
+                    #probe.result_schema::<#result>(generator),
                 )
             }
 

@@ -36,6 +36,7 @@ pub(crate) async fn handle(
         .unwrap_or_else(IntoResponse::into_response);
     span.record("status", response.status().as_u16());
     span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan call"));
     response
 }
 

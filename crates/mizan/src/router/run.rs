@@ -54,7 +54,7 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Re
     };
     span.record("status", status);
     span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!(status, "mizan function finished"));
+    span.in_scope(|| tracing::debug!(status, "mizan function finished"));
     result
 }
 

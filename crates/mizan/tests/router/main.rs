@@ -10,6 +10,7 @@ mod calls;
 mod contexts;
 mod errors;
 mod guards;
+mod traces;
 mod views;
 
 use axum::Router;

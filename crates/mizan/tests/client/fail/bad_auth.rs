@@ -1,0 +1,6 @@
+#[mizan::client(auth = "admin")]
+async fn add() -> mizan::Result<u8> {
+    Ok(1)
+}
+
+fn main() {}

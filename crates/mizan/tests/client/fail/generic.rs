@@ -1,0 +1,6 @@
+#[mizan::client]
+async fn add<T: Default>() -> mizan::Result<u8> {
+    Ok(1)
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mizan::client]
+async fn page() -> mizan::Result<impl axum::response::IntoResponse> {
+    Ok("hi")
+}
+
+fn main() {}

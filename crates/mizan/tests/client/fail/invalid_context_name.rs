@@ -1,0 +1,3 @@
+mizan::context!(TODOS = "todo list");
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[mizan::client]
+async fn add() -> u8 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Secret;
+
+#[mizan::client]
+async fn leak() -> mizan::Result<Secret> {
+    Ok(Secret)
+}
+
+fn main() {}
