@@ -78,8 +78,10 @@ pub(crate) fn invalidations(
     normalize(list)
 }
 
-/// Scopes `ctx` to `params`, widening to the whole context when a parameter is not one of
-/// the context's: an invalidation is never narrower than what changed.
+/// Scopes `ctx` to `params`. A target whose parameters do not include every scope
+/// parameter is invalidated whole (`affects = [TODOS, PROJECTS]` scoped by `project`
+/// invalidates `projects` entirely when it has no `project` parameter): an invalidation
+/// is never narrower than what changed.
 fn scoped(shared: &Shared, function: &str, ctx: &str, params: Params) -> Invalidation {
     let known = shared.registry.contexts.get(ctx);
     let unknown: Vec<&String> = params
@@ -90,11 +92,11 @@ fn scoped(shared: &Shared, function: &str, ctx: &str, params: Params) -> Invalid
     if unknown.is_empty() {
         Invalidation::scoped(ctx, params)
     } else {
-        tracing::error!(
+        tracing::debug!(
             function,
             context = ctx,
             ?unknown,
-            "affects_params names parameters the context does not have; invalidating the whole context"
+            "the context lacks some scope parameters; invalidating it whole"
         );
         Invalidation::Context(ctx.to_owned())
     }

@@ -1,0 +1,433 @@
+//! The shared, language-agnostic test vectors of `spec/vectors/` run against this
+//! implementation through the public API, and the spec's JSON Schemas checked against the
+//! vector files and against a real schema document.
+//!
+//! Every other backend and client runs the same vectors (`spec/vectors/reference.mjs` is
+//! the JavaScript side), so the canonical forms agree byte for byte.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use axum::response::Redirect;
+use http::{HeaderMap, HeaderValue};
+use mizan::invalidation::{HEADER, decode_header, decode_headers, encode_header, normalize};
+use mizan::{Cx, Identity, Invalidation, Mizan, Params, Result, canonical_json, params};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// Every vector file, by the feature it pins.
+const FEATURES: [&str; 6] = [
+    "canonical-json",
+    "params-encode",
+    "params-decode",
+    "invalidation-match",
+    "invalidate-header",
+    "normalize",
+];
+
+fn spec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// One vector: its description (for every assertion message) and its fields.
+struct Vector {
+    what: String,
+    v: Value,
+}
+
+impl Vector {
+    fn get(&self, key: &str) -> &Value {
+        self.v
+            .get(key)
+            .unwrap_or_else(|| panic!("{}: the vector has no `{key}`", self.what))
+    }
+
+    fn str(&self, key: &str) -> &str {
+        self.get(key)
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: `{key}` is not a string", self.what))
+    }
+
+    fn params(&self, key: &str) -> Params {
+        let map = self
+            .get(key)
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: `{key}` is not an object", self.what));
+        Params::from_map(map.clone())
+    }
+
+    fn list(&self, key: &str) -> Vec<Invalidation> {
+        serde_json::from_value(self.get(key).clone())
+            .unwrap_or_else(|e| panic!("{}: `{key}` is not an invalidation list: {e}", self.what))
+    }
+}
+
+/// The vectors of `spec/vectors/{feature}.json`.
+fn vectors(feature: &str) -> Vec<Vector> {
+    let file = read_json(&spec().join("vectors").join(format!("{feature}.json")));
+    assert_eq!(
+        file["feature"], feature,
+        "{feature}.json names another feature"
+    );
+    let list = file["vectors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{feature}.json has no vectors"));
+    assert!(!list.is_empty(), "{feature}.json has no vectors");
+    list.iter()
+        .map(|v| Vector {
+            what: format!(
+                "{feature}.json: {}",
+                v["description"].as_str().unwrap_or("(no description)")
+            ),
+            v: v.clone(),
+        })
+        .collect()
+}
+
+/// Canonical JSON of anything serializable: how vectors compare parameters (3 == 3.0).
+fn canonical(value: &impl Serialize) -> String {
+    canonical_json(&serde_json::to_value(value).expect("serializable"))
+}
+
+#[test]
+fn canonical_json_vectors() {
+    for v in vectors("canonical-json") {
+        assert_eq!(
+            canonical_json(v.get("value")),
+            v.str("canonical"),
+            "{}",
+            v.what
+        );
+    }
+}
+
+#[test]
+fn params_encode_vectors() {
+    for v in vectors("params-encode") {
+        let params = v.params("params");
+        let query = params.to_query();
+        assert_eq!(query, v.str("query"), "{}", v.what);
+        // Deserializing drops nulls just as building from a map does.
+        let deserialized: Params =
+            serde_json::from_value(v.get("params").clone()).expect("params deserialize");
+        assert_eq!(deserialized.to_query(), query, "{} (deserialized)", v.what);
+        // The canonical form decodes to the same parameters.
+        let back = Params::from_query(&query)
+            .unwrap_or_else(|e| panic!("{}: the canonical query does not decode: {e}", v.what));
+        assert_eq!(
+            canonical(&back),
+            canonical(&params),
+            "{} (round trip)",
+            v.what
+        );
+    }
+}
+
+#[test]
+fn params_decode_vectors() {
+    for v in vectors("params-decode") {
+        match (Params::from_query(v.str("query")), v.v.get("error")) {
+            (Ok(params), None) => {
+                assert_eq!(canonical(&params), canonical(v.get("params")), "{}", v.what);
+                assert_eq!(params.to_query(), v.str("canonical"), "{}", v.what);
+            }
+            (Err(e), Some(expected)) => {
+                assert_eq!(e.status().as_u16(), expected["status"], "{}", v.what);
+                assert_eq!(e.code(), expected["code"], "{}", v.what);
+                let fields: Vec<&String> =
+                    e.fields().map(|f| f.keys().collect()).unwrap_or_default();
+                assert_eq!(
+                    json!(fields),
+                    expected["fields"],
+                    "{} (error fields)",
+                    v.what
+                );
+            }
+            (Ok(params), Some(_)) => panic!("{}: expected an error, decoded {params:?}", v.what),
+            (Err(e), None) => panic!("{}: expected parameters, failed with {e}", v.what),
+        }
+    }
+}
+
+#[test]
+fn invalidation_match_vectors() {
+    for v in vectors("invalidation-match") {
+        let scope = v.params("scope");
+        let instance = v.params("instance");
+        let hit = v.get("hit").as_bool().expect("hit is a boolean");
+        assert_eq!(scope.matches(&instance), hit, "{}", v.what);
+        let invalidation = Invalidation::scoped("todos", scope);
+        assert_eq!(
+            invalidation.hits("todos", &instance),
+            hit,
+            "{} (Invalidation::hits)",
+            v.what
+        );
+        assert!(
+            !invalidation.hits("other", &instance),
+            "{} (another context)",
+            v.what
+        );
+        assert!(
+            Invalidation::Context("todos".into()).hits("todos", &instance),
+            "{} (unscoped)",
+            v.what
+        );
+    }
+}
+
+#[test]
+fn invalidate_header_vectors() {
+    for v in vectors("invalidate-header") {
+        if let Some(header) = v.v.get("header") {
+            // Both ways.
+            let list = v.list("list");
+            let encoded = encode_header(&list);
+            let text = encoded.as_ref().map(|h| h.to_str().expect("visible ASCII"));
+            assert_eq!(json!(text), *header, "{} (encode)", v.what);
+            let decoded = decode_header(text.unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{}: the encoded header does not decode: {e}", v.what));
+            assert_eq!(canonical(&decoded), canonical(&list), "{} (decode)", v.what);
+            continue;
+        }
+        let mut headers = HeaderMap::new();
+        for field in v.get("fields").as_array().expect("fields is an array") {
+            let value = HeaderValue::from_str(field.as_str().expect("a field is a string"))
+                .unwrap_or_else(|e| panic!("{}: not a header value: {e}", v.what));
+            headers.append(HEADER.clone(), value);
+        }
+        match (decode_headers(&headers), v.v.get("list")) {
+            (Ok(list), Some(expected)) => {
+                assert_eq!(canonical(&list), canonical(expected), "{}", v.what);
+            }
+            (Err(e), None) => assert_eq!(e.status().as_u16(), 400, "{}", v.what),
+            (Ok(list), None) => panic!("{}: expected an error, decoded {list:?}", v.what),
+            (Err(e), Some(_)) => panic!("{}: expected a list, failed with {e}", v.what),
+        }
+    }
+}
+
+#[test]
+fn normalize_vectors() {
+    for v in vectors("normalize") {
+        let normalized = normalize(v.list("list"));
+        assert_eq!(
+            canonical(&normalized),
+            canonical(v.get("normalized")),
+            "{}",
+            v.what
+        );
+        // Normalizing is idempotent.
+        assert_eq!(
+            canonical(&normalize(normalized.clone())),
+            canonical(&normalized),
+            "{} (twice)",
+            v.what
+        );
+    }
+}
+
+fn validator(schema: &Value, name: &str) -> jsonschema::Validator {
+    if let Err(e) = jsonschema::meta::validate(schema) {
+        panic!("{name} is not a valid JSON Schema: {e}");
+    }
+    jsonschema::draft202012::new(schema).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn vector_files_follow_their_schema() {
+    let schema = validator(
+        &read_json(&spec().join("vectors/vectors.schema.json")),
+        "vectors.schema.json",
+    );
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(spec().join("vectors")).expect("spec/vectors exists") {
+        let path = entry.expect("a directory entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !name.ends_with(".json") || name == "vectors.schema.json" {
+            continue;
+        }
+        let file = read_json(&path);
+        let problems = errors(&schema, &file);
+        assert!(problems.is_empty(), "{name}: {problems:#?}");
+        assert_eq!(
+            Some(name.trim_end_matches(".json")),
+            file["feature"].as_str(),
+            "{name}: a file is named after its feature"
+        );
+        let mut descriptions = BTreeSet::new();
+        for v in file["vectors"].as_array().into_iter().flatten() {
+            let what = v["description"].as_str().unwrap_or_default();
+            assert!(
+                descriptions.insert(what),
+                "{name}: description `{what}` is repeated"
+            );
+        }
+        found.insert(name.trim_end_matches(".json").to_owned());
+    }
+    let expected: BTreeSet<String> = FEATURES.iter().map(|f| (*f).to_owned()).collect();
+    assert_eq!(found, expected, "spec/vectors has one file per feature");
+
+    // The schema rejects what it should.
+    let bad = json!({
+        "feature": "params-encode",
+        "description": "x",
+        "vectors": [{ "description": "x", "params": {}, "hit": true }],
+    });
+    assert!(
+        !errors(&schema, &bad).is_empty(),
+        "a vector of the wrong shape is rejected"
+    );
+}
+
+// A small API with every kind of function and option, for the schema document.
+
+mizan::context!(pub(crate) TODOS = "todos");
+
+/// A todo.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Todo {
+    id: i64,
+    title: String,
+    done: bool,
+}
+
+/// Filters for the todo list.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Filter {
+    done: Option<bool>,
+    tags: Vec<String>,
+}
+
+/// The todos of a project.
+///
+/// Fetched with the rest of `todos`.
+#[mizan::client(context = TODOS, cache = 30)]
+pub(crate) async fn todo_list(_cx: &Cx, project: i64, filter: Option<Filter>) -> Result<Vec<Todo>> {
+    let _ = (project, filter);
+    Ok(Vec::new())
+}
+
+#[mizan::client(context = TODOS, cache = 60)]
+pub(crate) async fn todo_count(project: i64) -> Result<u64> {
+    let _ = project;
+    Ok(0)
+}
+
+/// Who is asking.
+#[mizan::client(query, auth = true, private = true)]
+pub(crate) async fn me(cx: &Cx) -> Result<String> {
+    Ok(cx.user()?.id.clone())
+}
+
+fn is_editor(identity: &Identity) -> bool {
+    identity.has_role("editor")
+}
+
+#[mizan::client(
+    affects = [TODOS],
+    affects_params = |a, _r| params! { project: a.project },
+    auth = "staff",
+    rev = 2
+)]
+pub(crate) async fn add_todo(project: i64, title: String) -> Result<Todo> {
+    Ok(Todo {
+        id: project,
+        title,
+        done: false,
+    })
+}
+
+#[mizan::client(affects = [todo_list], auth = is_editor, route = "/todos/{id}/toggle", methods = [POST, PUT])]
+pub(crate) async fn toggle(id: i64) -> Result<Redirect> {
+    Ok(Redirect::to(&format!("/todos/{id}")))
+}
+
+#[mizan::client(route = "/ping")]
+pub(crate) async fn ping() -> Result<String> {
+    Ok("pong".into())
+}
+
+fn app() -> Mizan {
+    Mizan::builder()
+        .functions(mizan::functions![
+            todo_list, todo_count, me, add_todo, toggle, ping
+        ])
+        .build()
+        .expect("the test graph is valid")
+}
+
+/// Breaks a schema document in one way.
+type Breaks = fn(&mut Map<String, Value>);
+
+#[test]
+fn schema_document_follows_its_schema() {
+    let schema = validator(
+        &read_json(&spec().join("schema-document.schema.json")),
+        "schema-document.schema.json",
+    );
+    let document = serde_json::to_value(app().schema()).expect("the document serializes");
+    let problems = errors(&schema, &document);
+    assert!(problems.is_empty(), "{problems:#?}\n{document:#}");
+
+    // What the test API must show, so the check above covers every shape.
+    assert_eq!(document["contexts"]["todos"]["cache"], 30);
+    assert_eq!(document["contexts"]["me"]["implicit"], true);
+    assert_eq!(document["functions"]["toggle"]["path"], "view");
+    assert_eq!(document["functions"]["toggle"]["result"], Value::Null);
+    assert_eq!(
+        document["functions"]["toggle"]["auth"],
+        "predicate:is_editor"
+    );
+    assert_eq!(document["functions"]["ping"]["args"]["type"], "object");
+
+    // And the schema rejects what it should.
+    let broken: [(&str, Breaks); 7] = [
+        ("another format", |d| {
+            d.insert("format".into(), json!("other"));
+        }),
+        ("an unknown version", |d| {
+            d.insert("version".into(), json!(2));
+        }),
+        ("a base path ending with /", |d| {
+            d.insert("base_path".into(), json!("/api/"));
+        }),
+        ("a query without a context", |d| {
+            d["functions"]["todo_list"]["context"] = Value::Null;
+        }),
+        ("an rpc function without a result schema", |d| {
+            d["functions"]["add_todo"]["result"] = Value::Null;
+        }),
+        ("an unknown function option", |d| {
+            d["functions"]["ping"]["websocket"] = json!(true);
+        }),
+        ("a definition that is not a JSON Schema", |d| {
+            d["$defs"]["Todo"]["type"] = json!(5);
+        }),
+    ];
+    for (what, breaks) in broken {
+        let mut doc = document.as_object().cloned().expect("an object");
+        breaks(&mut doc);
+        assert!(
+            !errors(&schema, &Value::Object(doc)).is_empty(),
+            "a document with {what} is rejected"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The Mizan functions: queries grouped in contexts, and the mutations that invalidate
+//! them.
+
+pub mod projects;
+pub mod todos;

@@ -1,0 +1,8 @@
+//! Mizan's todos example, as a library so that its tests build exactly the app that
+//! `main.rs` serves. Run it with `cargo run -p example-todos` from `examples/`.
+
+pub mod api;
+pub mod app;
+pub mod db;
+pub mod model;
+pub mod page;
