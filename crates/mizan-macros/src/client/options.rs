@@ -64,7 +64,7 @@ impl Parse for Options {
                 "auth" => o.auth = auth(input)?,
                 "private" => o.private = flag || input.parse::<LitBool>()?.value,
                 "route" => o.route = Some(route(input)?),
-                "methods" => o.methods = Some((key.span(), methods(input)?)),
+                "methods" => o.methods = Some((key.span(), methods(input, &key)?)),
                 "rev" => o.rev = Some(input.parse::<LitInt>()?.base10_parse()?),
                 "cache" => o.cache = Some((key.span(), input.parse::<LitInt>()?.base10_parse()?)),
                 "websocket" => {
@@ -140,7 +140,7 @@ fn route(input: ParseStream<'_>) -> syn::Result<LitStr> {
     Ok(s)
 }
 
-fn methods(input: ParseStream<'_>) -> syn::Result<Vec<Ident>> {
+fn methods(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<Ident>> {
     let list: Vec<Ident> = bracketed_list(input)?;
     for m in &list {
         if !METHODS.contains(&m.to_string().as_str()) {
