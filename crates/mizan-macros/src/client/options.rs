@@ -152,7 +152,7 @@ fn methods(input: ParseStream<'_>, key: &Ident) -> syn::Result<Vec<Ident>> {
     }
     if list.is_empty() {
         return Err(syn::Error::new(
-            input.span(),
+            key.span(),
             "`methods` needs at least one method",
         ));
     }
