@@ -22,7 +22,11 @@ pub use serde;
 pub use serde_json::Value as JsonValue;
 
 /// Decodes a function's arguments, naming the field path that failed.
-pub fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
+///
+/// Numbers with a zero fraction (`3.0`) are integers first, as JSON Schema counts them:
+/// an `i64` argument accepts `3.0` like any schema-following client expects.
+pub fn decode_args<A: DeserializeOwned>(mut args: Value) -> Result<A> {
+    integral_floats(&mut args);
     serde_path_to_error::deserialize::<_, A>(args).map_err(|e| {
         let inner = e.inner().to_string();
         let path = e.path().to_string();
@@ -38,6 +42,23 @@ pub fn decode_args<A: DeserializeOwned>(args: Value) -> Result<A> {
         };
         Error::bad_request(message).with_fields(FieldErrors::from([(field, vec![inner])]))
     })
+}
+
+fn integral_floats(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 a double is an exact integer when its fraction is zero.
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        Value::Object(map) => map.values_mut().for_each(integral_floats),
+        _ => {}
+    }
 }
 
 fn missing_field(message: &str) -> Option<String> {

@@ -117,7 +117,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             use __m::{DataProbe as _, ValidateNothing as _, ValidateThis as _, ViewProbe as _};
 
             #[derive(__m::serde::Deserialize, __m::schemars::JsonSchema)]
-            #[serde(crate = "::mizan::__private::serde")]
+            #[serde(crate = "::mizan::__private::serde", deny_unknown_fields)]
             #[schemars(crate = "::mizan::__private::schemars")]
             #[allow(non_camel_case_types)]
             struct __MizanArgs {

@@ -37,6 +37,12 @@ pub(crate) fn build(shared: &Arc<Shared>) -> Router {
         )
         .route(&format!("{base}/{{*rest}}"), any(not_found))
         .with_state(Arc::clone(shared));
+    if !base.is_empty() {
+        // The base itself answers in the protocol's shape too (with "" it is the user's `/`).
+        router = router
+            .route(&base, any(not_found))
+            .route(&format!("{base}/"), any(not_found));
+    }
 
     let mut routes: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
     for entry in shared.registry.functions.values() {

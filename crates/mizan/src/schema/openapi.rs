@@ -65,7 +65,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
             "operationId": format!("call_{name}"),
             "summary": if f.docs.is_empty() { format!("Call `{name}`") } else { f.docs.lines().next().unwrap_or_default().to_owned() },
             "tags": [if f.kind == super::document::Kind::Query { "queries" } else { "mutations" }],
-            "requestBody": { "required": true, "content": { "application/json": { "schema": f.args } } },
+            "requestBody": { "required": false, "description": "The arguments; an empty body is `{}`", "content": { "application/json": { "schema": f.args } } },
             "responses": responses.clone(),
         });
         if !f.docs.is_empty() {
@@ -152,7 +152,8 @@ fn ok_response(path: ReturnPath, result: Option<&Value>) -> Value {
 }
 
 fn add_errors(responses: &mut Value, statuses: &[&str]) {
-    for s in statuses {
+    // Functions may answer any error of their own (404, 409, …).
+    for s in statuses.iter().chain(&["4XX", "5XX"]) {
         responses[*s] = json!({
             "description": format!("Error {s}"),
             "content": { "application/json": { "schema": { "$ref": "#/$defs/MizanError" } } },

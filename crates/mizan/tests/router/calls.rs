@@ -125,3 +125,23 @@ async fn the_router_composes_with_user_routes_and_layers() {
     let ctx = get(&app, "/api/mizan/ctx/search/?q=%22a%22").await;
     assert_eq!(ctx.header("x-layer"), Some("1"));
 }
+
+#[tokio::test]
+async fn integral_numbers_written_as_floats_are_integers() {
+    // JSON Schema counts 3.0 as an integer; so does Mizan.
+    let r = post(
+        &app(),
+        "/api/mizan/call/add_todo/",
+        json!({"project": 3.0, "title": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["result"]["project"], json!(3));
+    let r = post(
+        &app(),
+        "/api/mizan/call/add_todo/",
+        json!({"project": 3.5, "title": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}

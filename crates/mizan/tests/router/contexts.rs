@@ -193,6 +193,9 @@ async fn unknown_contexts_and_paths_are_404_in_the_error_shape() {
     );
     let r = get(&app, "/api/mizan/whatever/x/y/").await;
     assert_eq!(r.code(), "not_found");
+    for base in ["/api/mizan", "/api/mizan/"] {
+        assert_eq!(get(&app, base).await.code(), "not_found", "{base}");
+    }
 }
 
 #[tokio::test]

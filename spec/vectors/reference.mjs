@@ -1,0 +1,227 @@
+// A dependency-free JavaScript reference for the canonical forms of spec/PROTOCOL.md, run
+// against every vector file in this folder:
+//
+//     node spec/vectors/reference.mjs
+//
+// It is the JavaScript side of the cross-check: the Rust implementation passes the same
+// vectors (crates/mizan/tests/vectors.rs), so the two agree byte for byte. A TypeScript
+// backend or client may copy these functions.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// ---------------------------------------------------------------- canonical JSON (RFC 8785)
+
+/** Code-unit order, as Array.prototype.sort() compares strings by default. */
+const byCodeUnits = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** RFC 8785 canonical JSON of a parsed JSON value. */
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort(byCodeUnits);
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+  }
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new Error("not a finite number");
+  }
+  // JSON.stringify writes numbers with Number.prototype.toString (-0 as 0) and escapes
+  // strings exactly as RFC 8785 requires.
+  return JSON.stringify(value);
+}
+
+/** JSON.parse, refusing what has no canonical form: non-finite numbers, lone surrogates. */
+export function parseJson(text) {
+  const value = JSON.parse(text);
+  const check = (v) => {
+    if (typeof v === "number" && !Number.isFinite(v)) throw new Error("number out of range");
+    if (typeof v === "string" && !v.isWellFormed()) throw new Error("lone surrogate");
+    if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        check(k);
+        check(x);
+      }
+    }
+  };
+  check(value);
+  return value;
+}
+
+// ---------------------------------------------------------------- parameters
+
+const dropNulls = (params) =>
+  Object.fromEntries(Object.entries(params).filter(([, v]) => v !== null));
+
+/** The canonical query string (no '?'). encodeURIComponent has exactly the protocol's set. */
+export function encodeParams(params) {
+  return Object.keys(dropNulls(params))
+    .sort(byCodeUnits)
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(canonicalJson(params[k]))}`)
+    .join("&");
+}
+
+export class ParamError extends Error {
+  constructor(name, message) {
+    super(`parameter \`${name}\` ${message}`);
+    this.status = 400;
+    this.code = "bad_request";
+    this.fields = { [name]: [this.message] };
+  }
+}
+
+/** Parses any application/x-www-form-urlencoded query; every value must be JSON. */
+export function decodeParams(query) {
+  const out = {};
+  const seen = new Set();
+  for (const [name, raw] of new URLSearchParams(query)) {
+    if (seen.has(name)) throw new ParamError(name, "appears more than once");
+    seen.add(name);
+    let value;
+    try {
+      value = parseJson(raw);
+    } catch (e) {
+      throw new ParamError(name, `is not JSON (${e.message})`);
+    }
+    if (value !== null) out[name] = value;
+  }
+  return out;
+}
+
+/** Whether an instance with `instance` params is hit by an invalidation scoped to `scope`. */
+export function matches(scope, instance) {
+  const inst = dropNulls(instance);
+  return Object.entries(dropNulls(scope)).every(
+    ([k, v]) => Object.hasOwn(inst, k) && canonicalJson(inst[k]) === canonicalJson(v),
+  );
+}
+
+// ---------------------------------------------------------------- invalidations
+
+const itemText = (item) =>
+  typeof item === "string"
+    ? item
+    : canonicalJson({ context: item.context, params: dropNulls(item.params) });
+
+/** The X-Mizan-Invalidate value of a list, or null when it is empty. */
+export function encodeHeader(list) {
+  return list.length === 0 ? null : list.map((i) => encodeURIComponent(itemText(i))).join(", ");
+}
+
+/** WHATWG percent-decode (malformed escapes stay literal), then strict UTF-8. */
+function percentDecode(text) {
+  const bytes = [];
+  const raw = new TextEncoder().encode(text);
+  for (let i = 0; i < raw.length; i++) {
+    const hex = String.fromCharCode(raw[i + 1] ?? 0, raw[i + 2] ?? 0);
+    if (raw[i] === 0x25 && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(raw[i]);
+    }
+  }
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+    new Uint8Array(bytes),
+  );
+}
+
+/** Decodes the values of every X-Mizan-Invalidate field of a response into one list. */
+export function decodeHeaders(fields) {
+  const out = [];
+  for (const field of fields) {
+    for (const piece of field.split(",")) {
+      const item = piece.replace(/^[ \t]+|[ \t]+$/g, "");
+      if (item === "") continue;
+      const text = percentDecode(item);
+      if (!text.startsWith("{")) {
+        out.push(text);
+        continue;
+      }
+      const value = parseJson(text);
+      const { context, params } = value;
+      if (typeof context !== "string" || params === null || typeof params !== "object" || Array.isArray(params)) {
+        throw new Error(`invalid X-Mizan-Invalidate item: ${text}`);
+      }
+      out.push({ context, params: dropNulls(params) });
+    }
+  }
+  return out;
+}
+
+/** Removes duplicates and scoped entries covered by an unscoped one; first-occurrence order. */
+export function normalize(list) {
+  const whole = new Set(list.filter((i) => typeof i === "string"));
+  const seen = new Set();
+  return list.filter((i) => {
+    if (typeof i !== "string" && whole.has(i.context)) return false;
+    const key = encodeURIComponent(itemText(i));
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------- the vectors
+
+const same = (a, b) => canonicalJson(a) === canonicalJson(b);
+
+const checks = {
+  "canonical-json": (v) => canonicalJson(v.value) === v.canonical,
+  "params-encode": (v) => encodeParams(v.params) === v.query,
+  "params-decode": (v) => {
+    let params;
+    try {
+      params = decodeParams(v.query);
+    } catch (e) {
+      if (!(e instanceof ParamError) || !v.error) return false;
+      return (
+        e.status === v.error.status &&
+        e.code === v.error.code &&
+        same(Object.keys(e.fields), v.error.fields)
+      );
+    }
+    return !v.error && same(params, v.params) && encodeParams(params) === v.canonical;
+  },
+  "invalidation-match": (v) => matches(v.scope, v.instance) === v.hit,
+  normalize: (v) => same(normalize(v.list), v.normalized),
+  "invalidate-header": (v) => {
+    if (v.fields === undefined) {
+      return encodeHeader(v.list) === v.header && same(decodeHeaders(v.header === null ? [] : [v.header]), v.list);
+    }
+    try {
+      const list = decodeHeaders(v.fields);
+      return !v.error && same(list, v.list);
+    } catch {
+      return v.error === true;
+    }
+  },
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  let passed = 0;
+  let failed = 0;
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".json") && n !== "vectors.schema.json").sort()) {
+    const file = JSON.parse(readFileSync(join(dir, name), "utf8"));
+    const check = checks[file.feature];
+    if (!check) throw new Error(`${name}: unknown feature ${file.feature}`);
+    for (const v of file.vectors) {
+      let ok;
+      try {
+        ok = check(v);
+      } catch (e) {
+        ok = false;
+        v.thrown = String(e);
+      }
+      if (ok) {
+        passed++;
+      } else {
+        failed++;
+        console.log(`FAIL ${name}: ${v.description}${v.thrown ? ` (${v.thrown})` : ""}`);
+      }
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+}
