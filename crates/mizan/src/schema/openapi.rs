@@ -65,7 +65,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
             "operationId": format!("call_{name}"),
             "summary": if f.docs.is_empty() { format!("Call `{name}`") } else { f.docs.lines().next().unwrap_or_default().to_owned() },
             "tags": [if f.kind == super::document::Kind::Query { "queries" } else { "mutations" }],
-            "requestBody": { "required": false, "description": "The arguments; an empty body is `{}`", "content": { "application/json": { "schema": f.args } } },
+            "requestBody": { "required": !arg_properties(&f.args).1.is_empty(), "description": "The arguments; an empty body is `{}`", "content": { "application/json": { "schema": f.args } } },
             "responses": responses.clone(),
         });
         if !f.docs.is_empty() {
@@ -101,12 +101,18 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
                     op["parameters"] = json!(params);
                 } else {
                     op["parameters"] = json!(path_params);
-                    let body =
+                    // Forms may carry fields of their own (ignored); JSON may not.
+                    let form =
                         json!({ "type": "object", "properties": rest, "required": rest_required });
-                    op["requestBody"] = json!({ "content": {
-                        "application/x-www-form-urlencoded": { "schema": body },
-                        "application/json": { "schema": body },
-                    } });
+                    let mut json_body = form.clone();
+                    json_body["additionalProperties"] = json!(false);
+                    op["requestBody"] = json!({
+                        "required": !rest_required.is_empty(),
+                        "content": {
+                            "application/x-www-form-urlencoded": { "schema": form },
+                            "application/json": { "schema": json_body },
+                        },
+                    });
                 }
                 item.insert(m.to_lowercase(), op);
             }
