@@ -23,6 +23,8 @@ pub use context::{Context, valid_name};
 pub use cx::Cx;
 pub use error::{Error, FieldErrors, Result, validate};
 pub use function::{FunctionDef, Output};
+/// The boxed future [`IdentityResolver::resolve`] returns.
+pub use futures_util::future::BoxFuture;
 pub use invalidation::Invalidation;
 pub use params::{Params, canonical_json};
 pub use schema::{Diagnostic, Level};

@@ -142,6 +142,23 @@ pub(crate) async fn inside_base() -> Result<()> {
     Ok(())
 }
 
+mizan::context!(pub(crate) GUARDED = "guarded");
+
+#[mizan::client(context = GUARDED, auth = true)]
+pub(crate) async fn guarded_one() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(context = GUARDED)]
+pub(crate) async fn open_one() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(route = "/delete-everything", methods = [GET], affects = [GUARDED])]
+pub(crate) async fn delete_on_get() -> Result<()> {
+    Ok(())
+}
+
 fn errors(result: std::result::Result<Mizan, BuildError>) -> Vec<(String, String)> {
     match result {
         Ok(_) => Vec::new(),
@@ -292,4 +309,15 @@ fn openapi_snapshot() {
         .build()
         .expect("valid");
     insta::assert_json_snapshot!(app.openapi());
+}
+
+#[test]
+fn mixed_guards_and_mutations_on_get_are_warnings() {
+    let builder =
+        Mizan::builder().functions(mizan::functions![guarded_one, open_one, delete_on_get]);
+    let (_, diagnostics) = builder.inspect();
+    let mut rules: Vec<&str> = diagnostics.iter().map(|d| d.rule).collect();
+    rules.sort_unstable();
+    assert_eq!(rules, ["mixed-guards", "mutation-on-get"]);
+    assert!(diagnostics.iter().all(|d| d.level == Level::Warning));
 }

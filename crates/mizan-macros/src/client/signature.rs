@@ -55,16 +55,16 @@ pub(crate) fn read(f: &ItemFn) -> syn::Result<Signature> {
                 "Mizan arguments are plain names (`project: i64`): the name is the wire name",
             ));
         };
-        if let Type::Reference(r) = &*pt.ty {
-            return Err(syn::Error::new(
-                r.span(),
-                "Mizan arguments are decoded from JSON and must be owned (`String`, not `&str`)",
-            ));
-        }
         if matches!(cx_kind(&pt.ty), CxParam::Ref | CxParam::Owned) {
             return Err(syn::Error::new(
                 pt.ty.span(),
                 "`Cx` must be the first parameter",
+            ));
+        }
+        if let Type::Reference(r) = &*pt.ty {
+            return Err(syn::Error::new(
+                r.span(),
+                "Mizan arguments are decoded from JSON and must be owned (`String`, not `&str`)",
             ));
         }
         args.push((pi.ident.clone(), (*pt.ty).clone()));

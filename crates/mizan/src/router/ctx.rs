@@ -15,7 +15,7 @@ use tracing::{Instrument, field};
 
 use super::Shared;
 use super::http_cache::{etag, not_modified};
-use super::run::{identify, invoke};
+use super::run::{checked, identify, invoke};
 use crate::cx::Cx;
 use crate::error::{Error, FieldErrors, Result};
 use crate::function::Body as OutputBody;
@@ -72,7 +72,6 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         return Err(Error::bad_request(message.clone())
             .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])));
     }
-    let headers = parts.headers.clone();
     let cx = Cx::new(shared.state.clone(), parts, identity);
     let calls = ctx.functions.iter().map(|def| {
         let args: Map<String, Value> = def
@@ -99,7 +98,7 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
     }
     let bytes = serde_json::to_vec(&body)?;
     let tag = etag(&bytes);
-    let mut response = if not_modified(&headers, &tag) {
+    let mut response = if not_modified(cx.headers(), &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = Response::new(Body::from(bytes));
@@ -109,9 +108,21 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
     };
     let h = response.headers_mut();
     h.insert(ETAG, tag);
-    h.insert(CACHE_CONTROL, ctx.cache_control.clone());
-    if let Some(value) = invalidation::encode_header(&normalize(cx.take_invalidations())) {
-        h.insert(invalidation::HEADER.clone(), value);
+    let added: Vec<_> = cx
+        .take_invalidations()
+        .into_iter()
+        .map(|i| checked(shared, name, i))
+        .collect();
+    match invalidation::encode_header(&normalize(added)) {
+        // A query that invalidates something makes its response one-off: a cache must not
+        // replay the invalidation to every client.
+        Some(value) => {
+            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            h.insert(invalidation::HEADER.clone(), value);
+        }
+        None => {
+            h.insert(CACHE_CONTROL, ctx.cache_control.clone());
+        }
     }
     Ok(response)
 }

@@ -74,8 +74,29 @@ pub(crate) fn invalidations(
             None => Invalidation::Context((*ctx).to_owned()),
         })
         .collect();
-    list.extend(cx.take_invalidations());
+    list.extend(
+        cx.take_invalidations()
+            .into_iter()
+            .map(|i| checked(shared, entry.def.name, i)),
+    );
     normalize(list)
+}
+
+/// Applies the scoping rule of [`scoped`] to an invalidation added with `cx.invalidate`.
+pub(crate) fn checked(shared: &Shared, function: &str, invalidation: Invalidation) -> Invalidation {
+    match invalidation {
+        Invalidation::Scoped { context, params } => {
+            if !shared.registry.contexts.contains_key(&context) {
+                tracing::warn!(
+                    function,
+                    context,
+                    "cx.invalidate names a context this API does not serve"
+                );
+            }
+            scoped(shared, function, &context, params)
+        }
+        whole => whole,
+    }
 }
 
 /// Scopes `ctx` to `params`. A target whose parameters do not include every scope

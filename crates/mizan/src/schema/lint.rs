@@ -112,6 +112,16 @@ pub fn lint(doc: &SchemaDocument) -> Vec<Diagnostic> {
                 at(),
             ));
         }
+        if let Some(route) = &f.route
+            && f.kind == Kind::Mutation
+            && route.methods.iter().any(|m| m == "GET")
+        {
+            out.push(Diagnostic::warning(
+                "mutation-on-get",
+                format!("mutation `{name}` is served on GET {}: browsers, crawlers and caches treat GET as safe to repeat", route.path),
+                at(),
+            ));
+        }
         if let Some(route) = &f.route {
             let (props, _) = arg_properties(&f.args);
             for param in route_params(&route.path) {
@@ -140,6 +150,17 @@ pub fn lint(doc: &SchemaDocument) -> Vec<Diagnostic> {
                     "context `{ctx}` mixes private functions ({}) with public ones; one response cannot be both shared and per-user",
                     join(&private)
                 ),
+                at(),
+            ));
+        }
+        let guards: std::collections::BTreeSet<Option<&String>> = doc
+            .context_functions(ctx)
+            .map(|(_, f)| f.auth.as_ref())
+            .collect();
+        if guards.len() > 1 {
+            out.push(Diagnostic::warning(
+                "mixed-guards",
+                format!("the functions of context `{ctx}` have different `auth` guards; every caller of the context must pass all of them"),
                 at(),
             ));
         }

@@ -216,3 +216,20 @@ pub(crate) async fn toggle(id: i64, done: bool, note: Option<String>) -> Result<
 pub(crate) async fn item(id: i64, tags: Vec<String>) -> Result<String> {
     Ok(format!("{id}:{}", tags.join("+")))
 }
+
+mizan::context!(pub(crate) NOISY = "noisy");
+
+/// A query that invalidates something (unusual): its response must not be cached.
+#[mizan::client(context = NOISY, cache = 30)]
+pub(crate) async fn noisy(cx: &Cx) -> Result<u8> {
+    cx.invalidate(&TODOS);
+    Ok(1)
+}
+
+/// Scopes a run-time invalidation by a parameter `todos` does not have.
+#[mizan::client(affects = [TODOS])]
+pub(crate) async fn runtime_widen(cx: &Cx) -> Result<()> {
+    cx.invalidate(TODOS.with(params! { owner: 1 }));
+    cx.invalidate(SLOW.with(params! { owner: 1 }));
+    Ok(())
+}

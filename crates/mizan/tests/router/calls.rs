@@ -145,3 +145,9 @@ async fn integral_numbers_written_as_floats_are_integers() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn run_time_scopes_follow_the_same_rule_as_affects_params() {
+    let r = post(&app(), "/api/mizan/call/runtime_widen/", json!({})).await;
+    assert_eq!(r.json()["invalidate"], json!(["todos", "slow"]));
+}

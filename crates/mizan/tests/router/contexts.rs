@@ -205,3 +205,11 @@ async fn post_to_a_context_is_405_with_allow() {
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
     assert_eq!(r.code(), "method_not_allowed");
 }
+
+#[tokio::test]
+async fn a_context_response_that_invalidates_is_never_cached() {
+    let r = get(&app(), "/api/mizan/ctx/noisy/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("x-mizan-invalidate"), Some("todos"));
+}
