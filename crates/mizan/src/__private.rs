@@ -156,7 +156,10 @@ pub struct DataPath;
 impl DataPath {
     /// Serializes a result.
     pub fn output<T: Serialize>(self, result: T, scope: Option<Params>) -> Result<Output> {
-        Ok(Output::data(serde_json::to_value(result)?, scope))
+        Ok(Output::data(
+            serde_json::value::to_raw_value(&result)?,
+            scope,
+        ))
     }
 
     /// The result's JSON Schema.

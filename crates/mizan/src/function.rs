@@ -7,6 +7,7 @@ use axum::response::Response;
 use futures_util::future::BoxFuture;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::Guard;
 use crate::context::Context;
@@ -87,13 +88,15 @@ pub struct Output {
 }
 
 pub(crate) enum Body {
-    Data(Value),
+    /// The serialized result, kept as JSON text so responses are assembled without a
+    /// `Value` tree.
+    Data(Box<RawValue>),
     View(Response),
 }
 
 impl Output {
-    /// Data-path output.
-    pub fn data(value: Value, scope: Option<Params>) -> Self {
+    /// Data-path output: the result serialized once.
+    pub fn data(value: Box<RawValue>, scope: Option<Params>) -> Self {
         Self {
             body: Body::Data(value),
             scope,

@@ -82,21 +82,24 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         invoke(def, cx.clone(), Value::Object(args))
     });
     let outputs = join_all(calls).await;
-    let mut body = Map::new();
-    for (def, output) in ctx.functions.iter().zip(outputs) {
-        match output?.body {
-            OutputBody::Data(value) => {
-                body.insert(def.name.to_owned(), value);
-            }
-            OutputBody::View(_) => {
-                return Err(Error::internal(format!(
-                    "context function `{}` returned a response",
-                    def.name
-                )));
-            }
+    // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized.
+    let mut bytes = Vec::with_capacity(256);
+    bytes.push(b'{');
+    for (i, (def, output)) in ctx.functions.iter().zip(outputs).enumerate() {
+        let OutputBody::Data(raw) = output?.body else {
+            return Err(Error::internal(format!(
+                "context function `{}` returned a response",
+                def.name
+            )));
+        };
+        if i > 0 {
+            bytes.push(b',');
         }
+        serde_json::to_writer(&mut bytes, def.name)?;
+        bytes.push(b':');
+        bytes.extend_from_slice(raw.get().as_bytes());
     }
-    let bytes = serde_json::to_vec(&body)?;
+    bytes.push(b'}');
     let tag = etag(&bytes);
     let mut response = if not_modified(cx.headers(), &tag) {
         StatusCode::NOT_MODIFIED.into_response()

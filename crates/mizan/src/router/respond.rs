@@ -5,7 +5,8 @@ use axum::body::Body;
 use axum::response::Response;
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::Shared;
 use super::run::invalidations;
@@ -19,7 +20,10 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
     let list = invalidations(shared, entry, output.scope.as_ref(), cx);
     match output.body {
         OutputBody::Data(result) => {
-            let body = json!({ "result": result, "invalidate": list });
+            let body = CallBody {
+                invalidate: &list,
+                result: &result,
+            };
             match serde_json::to_vec(&body) {
                 Ok(bytes) => {
                     let mut r = Response::new(Body::from(bytes));
@@ -42,4 +46,11 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
             response
         }
     }
+}
+
+/// `{"invalidate": […], "result": …}` (keys in this order, as a sorted map would give).
+#[derive(Serialize)]
+struct CallBody<'a> {
+    invalidate: &'a [invalidation::Invalidation],
+    result: &'a RawValue,
 }

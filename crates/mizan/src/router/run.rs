@@ -95,7 +95,7 @@ pub(crate) fn checked(shared: &Shared, function: &str, invalidation: Invalidatio
             }
             scoped(shared, function, &context, params)
         }
-        whole => whole,
+        whole @ Invalidation::Context(_) => whole,
     }
 }
 
