@@ -3,8 +3,8 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use http::HeaderValue;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use http::{HeaderName, HeaderValue, StatusCode};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -36,6 +36,9 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
             }
         }
         OutputBody::View(mut response) => {
+            if cx.headers().contains_key(&CLIENT_HEADER) && response.status().is_redirection() {
+                response = redirect_for_script(response);
+            }
             let h = response.headers_mut();
             if let Some(value) = invalidation::encode_header(&list) {
                 h.insert(invalidation::HEADER.clone(), value);
@@ -46,6 +49,27 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
             response
         }
     }
+}
+
+/// Sent by scripts (the Mizan client) that want a view-path redirect as data: `fetch`
+/// follows redirects on its own and a script never sees the 3xx response's headers, so its
+/// `X-Mizan-Invalidate` would be lost.
+pub(crate) static CLIENT_HEADER: HeaderName = HeaderName::from_static("x-mizan-client");
+
+/// Where a view-path redirect was going, for scripts (`X-Mizan-Client` requests).
+pub(crate) static REDIRECT_HEADER: HeaderName = HeaderName::from_static("x-mizan-redirect");
+
+/// A redirect becomes `204 No Content` with `X-Mizan-Redirect: <location>`; its other
+/// headers (cookies among them) are kept.
+fn redirect_for_script(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    if let Some(location) = parts.headers.remove(LOCATION) {
+        parts.headers.insert(REDIRECT_HEADER.clone(), location);
+    }
+    parts.status = StatusCode::NO_CONTENT;
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.remove(CONTENT_TYPE);
+    Response::from_parts(parts, Body::empty())
 }
 
 /// `{"invalidate": […], "result": …}` (keys in this order, as a sorted map would give).

@@ -94,3 +94,22 @@ async fn data_functions_at_a_route_answer_json() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.header("allow"), Some("GET, PUT"));
 }
+
+#[tokio::test]
+async fn scripts_get_redirects_as_data_so_the_invalidation_header_survives_fetch() {
+    // fetch() follows a 303 by itself and never shows its headers to the script; a script
+    // that says `X-Mizan-Client` gets the redirect as 204 + X-Mizan-Redirect instead.
+    let r = send(
+        &app(),
+        Request::post("/todos/42/toggle")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-mizan-client", "1")
+            .body(Body::from("done=on"))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(r.header("x-mizan-redirect"), Some("/done/42/true/"));
+    assert!(r.header("location").is_none());
+    assert!(r.header("x-mizan-invalidate").is_some());
+}
