@@ -14,7 +14,7 @@ use tower::ServiceExt;
 async fn router() -> Router {
     let pool = db::memory().await.unwrap();
     let api = app::builder(pool.clone()).build().unwrap();
-    app::router(&api, pool)
+    app::router(&api, pool, None)
 }
 
 struct Reply {
@@ -260,7 +260,7 @@ async fn the_page_lists_todos_with_escaped_titles_and_toggle_forms() {
     .await;
     assert_eq!(added.status, StatusCode::OK);
 
-    let page = get(&router, "/").await;
+    let page = get(&router, "/plain").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.header("content-type").starts_with("text/html"));
     let html = page.text();
