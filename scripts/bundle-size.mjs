@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// The size of what a browser downloads for Mizan's client packages, against their budgets and
+// against the libraries they replace:
+//
+//     node scripts/bundle-size.mjs
+//
+// Each row bundles a small entry module with esbuild (minify, ESM, browser, production
+// defines), gzips the result (level 9) and prints a markdown table of bytes. React and
+// React DOM are external in every bundle, so a row measures the library's own code only.
+// Exit code 1 when a row is over its budget.
+//
+// A row is one object in ENTRIES:
+//   name     what the table shows
+//   code     the entry module; export what you import, so nothing is tree-shaken away
+//   budget   optional: the most min+gzip bytes allowed
+//   base     optional: the name of an earlier row; the budget then applies to this row's
+//            min+gzip minus that row's (the cost on top of it, e.g. an adapter over the kernel)
+//   note     optional: shown in the table ("for comparison" rows have no budget)
+
+import { build } from "esbuild";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const ENTRIES = [
+  {
+    name: "@mizan/runtime",
+    code: `export { MizanClient, defineContext, defineCall } from "@mizan/runtime";`,
+    budget: 4096,
+  },
+  {
+    name: "@mizan/react",
+    code: `export { MizanClient, defineContext, defineCall } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
+    budget: 1024,
+    base: "@mizan/runtime",
+    note: "the adapter on top of the kernel",
+  },
+  {
+    name: "@mizan/runtime (every export)",
+    code: `export * from "@mizan/runtime";`,
+    note: "the whole public API, informative",
+  },
+  {
+    name: "@tanstack/query-core",
+    code: `export { QueryClient, QueryObserver, MutationObserver } from "@tanstack/query-core";`,
+    note: "for comparison",
+  },
+  {
+    name: "@tanstack/react-query",
+    code: `export { QueryClient, QueryClientProvider, useQuery, useMutation } from "@tanstack/react-query";`,
+    note: "for comparison",
+  },
+  {
+    name: "swr",
+    code: `export { default as useSWR, SWRConfig } from "swr"; export { default as useSWRMutation } from "swr/mutation";`,
+    note: "for comparison",
+  },
+  {
+    name: "@trpc/client",
+    code: `export { createTRPCClient, httpBatchLink } from "@trpc/client";`,
+    note: "for comparison",
+  },
+];
+
+/** min and min+gzip bytes of one entry. */
+async function measure(code) {
+  const result = await build({
+    stdin: { contents: code, resolveDir: root, loader: "ts", sourcefile: "entry.ts" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    legalComments: "none",
+    logLevel: "error",
+    define: { "process.env.NODE_ENV": '"production"' },
+    external: ["react", "react-dom", "react/*", "react-dom/*"],
+  });
+  const bytes = result.outputFiles[0].contents;
+  return { min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+const rows = [];
+const sizes = new Map();
+let failed = false;
+for (const entry of ENTRIES) {
+  let size;
+  try {
+    size = await measure(entry.code);
+  } catch (error) {
+    // A comparison package that is not installed is reported, not fatal; our own rows are.
+    if (entry.budget !== undefined || entry.base !== undefined) throw error;
+    rows.push(`| ${entry.name} | – | – | – | not installed (${entry.note ?? ""}) |`);
+    continue;
+  }
+  sizes.set(entry.name, size);
+  let judged = size.gzip;
+  let budget = "–";
+  if (entry.base !== undefined) {
+    const base = sizes.get(entry.base);
+    if (!base) throw new Error(`${entry.name}: base row ${entry.base} must come first`);
+    judged = size.gzip - base.gzip;
+    budget = entry.budget === undefined ? `+${judged} over ${entry.base}` : `+${judged} / +${entry.budget} over ${entry.base}`;
+  } else if (entry.budget !== undefined) {
+    budget = `${judged} / ${entry.budget}`;
+  }
+  const over = entry.budget !== undefined && judged > entry.budget;
+  failed ||= over;
+  const status = entry.budget === undefined ? (entry.note ?? "") : over ? "**over budget**" : "ok";
+  rows.push(`| ${entry.name} | ${size.min} | ${size.gzip} | ${budget} | ${status} |`);
+}
+
+console.log("| bundle | min (bytes) | min+gzip (bytes) | budget (min+gzip) | |");
+console.log("|---|---:|---:|---|---|");
+for (const row of rows) console.log(row);
+if (failed) {
+  console.error("\nbundle-size: over budget");
+  process.exitCode = 1;
+}
