@@ -49,6 +49,54 @@ pub(crate) fn check(doc: &SchemaDocument) -> (String, bool) {
     (out, errors == 0)
 }
 
+/// What `mizan codegen` prints, and whether it succeeded.
+pub(crate) struct Report {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) ok: bool,
+}
+
+/// Generates TypeScript from the document at `schema` into `out`; with `check`, writes
+/// nothing and fails with a diff when the files in `out` are stale.
+pub(crate) fn codegen(schema: &Path, out: &Path, check: bool) -> anyhow::Result<Report> {
+    let (schema_arg, out_arg) = (schema.to_string_lossy(), out.to_string_lossy());
+    let text =
+        std::fs::read_to_string(schema).with_context(|| format!("reading {}", schema.display()))?;
+    let doc = mizan_codegen::parse(&text).with_context(|| format!("in {}", schema.display()))?;
+    let options = mizan_codegen::Options::new(&schema_arg, &out_arg);
+    let output = mizan_codegen::generate(&doc, &options)
+        .with_context(|| format!("in {}", schema.display()))?;
+    let shown = out.display();
+    if !check {
+        let written = output.write_to(out)?;
+        let stdout = if written.is_empty() {
+            format!("mizan codegen: {shown} is up to date\n")
+        } else {
+            format!("mizan codegen: wrote {} in {shown}\n", written.join(", "))
+        };
+        return Ok(Report {
+            stdout,
+            stderr: String::new(),
+            ok: true,
+        });
+    }
+    Ok(match output.diff(out)? {
+        None => Report {
+            stdout: format!("mizan codegen: {shown} is up to date\n"),
+            stderr: String::new(),
+            ok: true,
+        },
+        Some(diff) => Report {
+            stdout: diff,
+            stderr: format!(
+                "mizan codegen: the generated files in {shown} are stale; regenerate them with\n  {}\n",
+                options.command
+            ),
+            ok: false,
+        },
+    })
+}
+
 /// The OpenAPI document as pretty JSON.
 pub(crate) fn openapi(doc: &SchemaDocument) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&to_openapi(doc))? + "\n")
@@ -86,6 +134,64 @@ mod tests {
     fn openapi_of_the_shapes_fixture() {
         let text = openapi(&fixture("shapes.json")).unwrap_or_default();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn codegen_writes_then_checks() {
+        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes.json");
+        let out = std::env::temp_dir().join(format!("mizan-cli-codegen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+
+        let stale = codegen(&schema, &out, true).unwrap();
+        assert!(!stale.ok);
+        assert!(stale.stdout.contains("+++ b/"), "{}", stale.stdout);
+        assert!(
+            stale.stderr.contains(&format!(
+                "are stale; regenerate them with\n  mizan codegen {} --out {}\n",
+                schema.display(),
+                out.display()
+            )),
+            "{}",
+            stale.stderr
+        );
+        assert!(!out.exists(), "--check writes nothing");
+
+        let written = codegen(&schema, &out, false).unwrap();
+        assert!(written.ok);
+        assert!(
+            written
+                .stdout
+                .contains("wrote types.ts, protocol.ts, react.ts")
+        );
+        let types = std::fs::read_to_string(out.join("types.ts")).unwrap();
+        assert!(types.contains("export interface Shape {"), "{types}");
+
+        let fresh = codegen(&schema, &out, true).unwrap();
+        assert!(fresh.ok, "{}", fresh.stdout);
+        assert!(fresh.stdout.ends_with("is up to date\n"));
+        assert!(
+            codegen(&schema, &out, false)
+                .unwrap()
+                .stdout
+                .ends_with("is up to date\n")
+        );
+    }
+
+    #[test]
+    fn codegen_errors_name_the_document() {
+        let dir = std::env::temp_dir().join(format!("mizan-cli-codegen-v2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = dir.join("schema.json");
+        std::fs::write(&schema, r#"{"format": "mizan-schema", "version": 2}"#).unwrap();
+        let e = codegen(&schema, &dir.join("out"), false).err().unwrap();
+        assert_eq!(
+            format!("{e:#}"),
+            format!(
+                "in {}: schema document version 2 is not supported; this mizan reads version 1",
+                schema.display()
+            )
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! `mizan`: lint and convert Mizan schema documents.
+//! `mizan`: lint Mizan schema documents, generate TypeScript from them, export OpenAPI.
 //!
 //! Your own binary exports the document (`cargo run -- mizan schema --out schema.json`,
 //! see `mizan::cli`); this tool works on the file, whichever backend wrote it.
@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
-/// Lint and convert Mizan schema documents.
+/// Lint Mizan schema documents, generate TypeScript from them, export OpenAPI.
 #[derive(Parser)]
 #[command(name = "mizan", version, about)]
 struct Cli {
@@ -25,6 +25,19 @@ enum Command {
     Check {
         /// The schema document (JSON).
         schema: PathBuf,
+    },
+    /// Generate TypeScript from a schema document: types.ts and protocol.ts (Stage 1,
+    /// framework-free) and react.ts (Stage 2, React hooks).
+    Codegen {
+        /// The schema document (JSON).
+        schema: PathBuf,
+        /// The directory of the generated files (created when missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Write nothing; exit 1 with a diff when the files in --out are not what would be
+        /// generated.
+        #[arg(long)]
+        check: bool,
     },
     /// Print the OpenAPI 3.1 document of a schema document.
     Openapi {
@@ -59,6 +72,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{report}");
             }
             Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Codegen { schema, out, check } => {
+            let report = commands::codegen(&schema, &out, check)?;
+            #[allow(clippy::print_stdout, clippy::print_stderr)]
+            {
+                print!("{}", report.stdout);
+                eprint!("{}", report.stderr);
+            }
+            Ok(if report.ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

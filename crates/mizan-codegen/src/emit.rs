@@ -1,0 +1,552 @@
+//! The three generated files.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use mizan::schema::{ReturnPath, SchemaDocument};
+
+use crate::names::{
+    Namespace, camel, is_identifier, pascal, property_key, string_literal, type_name,
+};
+use crate::schema::{Converter, doc, pointer};
+use crate::ty::{Doc, Object, Printer, Prop, Ty, UNKNOWN, doc_comment, spaced};
+use crate::{GeneratedFile, Options, Output, Problem};
+
+/// A context, with its generated names.
+struct ContextItem<'d> {
+    name: &'d str,
+    /// `ctx` member.
+    key: String,
+    /// `<Context>Params`.
+    params: String,
+    /// `<Context>Data`.
+    data: String,
+    /// `use<Context>`.
+    hook: String,
+    params_ty: Object,
+    data_ty: Object,
+    /// Whether some parameter is required.
+    requires_params: bool,
+    functions: Vec<&'d str>,
+}
+
+/// A function, with its generated names.
+struct FunctionItem<'d> {
+    name: &'d str,
+    /// `call` member.
+    key: String,
+    /// `<Fn>Args`.
+    args: String,
+    /// `use<Fn>`, or `use<Fn>Call` when a context has the function's name.
+    hook: String,
+    args_ty: Ty,
+    /// The result, `Response` on the view path.
+    result_ty: Ty,
+    view: bool,
+    docs: &'d str,
+}
+
+pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output, Vec<Problem>> {
+    let mut problems = Vec::new();
+
+    // Names of types.
+    let mut types_ns = Namespace::new("types.ts", "type");
+    let mut def_names = BTreeMap::new();
+    for key in doc.defs.keys() {
+        let owner = format!("`$defs` entry `{key}`");
+        let name = type_name(key);
+        if name.is_empty() {
+            problems.push(Problem::BadName {
+                owner,
+                message: "a type name needs letters or digits to make a TypeScript name from"
+                    .into(),
+            });
+            continue;
+        }
+        types_ns.claim(&name, owner, &mut problems);
+        def_names.insert(key.clone(), name);
+    }
+
+    let mut conv = Converter::new(&def_names);
+
+    // Types.
+    let mut defs = Vec::new();
+    for (key, schema) in &doc.defs {
+        let Some(name) = def_names.get(key) else {
+            continue;
+        };
+        conv.owner = format!("type `{key}`");
+        let ty = conv.convert(schema, &pointer("/$defs", key));
+        defs.push((name.as_str(), ty, self::doc(schema)));
+    }
+    defs.sort_by(|a, b| a.0.cmp(b.0));
+
+    // Functions.
+    let mut functions = Vec::new();
+    for (name, f) in &doc.functions {
+        conv.owner = format!("function `{name}`");
+        let at = pointer("/functions", name);
+        let args_ty = conv.convert(&f.args, &pointer(&at, "args"));
+        let (result_ty, view) = match (f.path, &f.result) {
+            (ReturnPath::Rpc, Some(result)) => {
+                (conv.convert(result, &pointer(&at, "result")), false)
+            }
+            (ReturnPath::View, _) => (Ty::Keyword("Response"), true),
+            (ReturnPath::Rpc, None) => {
+                conv.problems.push(Problem::Unsupported {
+                    owner: conv.owner.clone(),
+                    pointer: pointer(&at, "result"),
+                    message: "a function on the rpc path needs a result schema".into(),
+                });
+                (UNKNOWN, false)
+            }
+        };
+        // A context hook `use<Name>` wins over the call hook of a function of the same
+        // name (a standalone query and its implicit context, always).
+        let shares_context_name = doc.contexts.contains_key(name);
+        let base = pascal(name);
+        functions.push(FunctionItem {
+            name,
+            key: camel(name),
+            args: format!("{}Args", type_name(name)),
+            hook: if shares_context_name {
+                format!("use{base}Call")
+            } else {
+                format!("use{base}")
+            },
+            args_ty,
+            result_ty,
+            view,
+            docs: &f.docs,
+        });
+    }
+
+    // Contexts.
+    let mut contexts = Vec::new();
+    for (name, c) in &doc.contexts {
+        conv.owner = format!("context `{name}`");
+        let at = pointer("/contexts", name);
+        let params_at = pointer(&at, "params");
+        let params_ty = Object {
+            props: c
+                .params
+                .iter()
+                .map(|(p, schema)| Prop {
+                    key: p.clone(),
+                    optional: !c.required.contains(p),
+                    ty: conv.convert(schema, &pointer(&params_at, p)),
+                    doc: self::doc(schema),
+                })
+                .collect(),
+            index: None,
+        };
+        let mut data_props = Vec::new();
+        let mut names: Vec<&str> = c.functions.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        for (i, fname) in c.functions.iter().enumerate() {
+            let found = functions.iter().find(|f| f.name == fname);
+            let Some(function) = found.filter(|f| !f.view) else {
+                conv.problems.push(Problem::Unsupported {
+                    owner: conv.owner.clone(),
+                    pointer: pointer(&pointer(&at, "functions"), &i.to_string()),
+                    message: format!("`{fname}` is not a function of the document on the rpc path"),
+                });
+                continue;
+            };
+            data_props.push(Prop {
+                key: fname.clone(),
+                optional: false,
+                ty: function.result_ty.clone(),
+                doc: docs_lines(function.docs),
+            });
+        }
+        data_props.sort_by(|a, b| a.key.cmp(&b.key));
+        let base = pascal(name);
+        let ty = type_name(name);
+        contexts.push(ContextItem {
+            name,
+            key: camel(name),
+            params: format!("{ty}Params"),
+            data: format!("{ty}Data"),
+            hook: format!("use{base}"),
+            params_ty,
+            data_ty: Object {
+                props: data_props,
+                index: None,
+            },
+            requires_params: !c.required.is_empty(),
+            functions: names,
+        });
+    }
+    problems.append(&mut conv.problems);
+
+    // Generated names: each must be derivable and unique in its file.
+    let mut protocol_types = Namespace::new("protocol.ts", "type");
+    let mut ctx_keys = Namespace::new("protocol.ts", "`ctx` member");
+    let mut call_keys = Namespace::new("protocol.ts", "`call` member");
+    let mut hooks = Namespace::new("react.ts", "export");
+    for reserved in [
+        "MizanError",
+        "MizanProvider",
+        "useMizan",
+        "useCall",
+        "useContextQuery",
+    ] {
+        hooks.claim(
+            reserved,
+            "an import from `@mizan/react`".into(),
+            &mut problems,
+        );
+    }
+    for c in &contexts {
+        let origin = format!("context `{}`", c.name);
+        if c.key.is_empty() {
+            problems.push(Problem::BadName {
+                owner: origin,
+                message: "a context name needs letters or digits to make TypeScript names from"
+                    .into(),
+            });
+            continue;
+        }
+        protocol_types.claim(&c.params, origin.clone(), &mut problems);
+        protocol_types.claim(&c.data, origin.clone(), &mut problems);
+        ctx_keys.claim(&c.key, origin.clone(), &mut problems);
+        hooks.claim(&c.hook, origin, &mut problems);
+    }
+    for f in &functions {
+        let origin = format!("function `{}`", f.name);
+        if f.key.is_empty() {
+            problems.push(Problem::BadName {
+                owner: origin,
+                message: "a function name needs letters or digits to make TypeScript names from"
+                    .into(),
+            });
+            continue;
+        }
+        protocol_types.claim(&f.args, origin.clone(), &mut problems);
+        call_keys.claim(&f.key, origin.clone(), &mut problems);
+        hooks.claim(&f.hook, origin, &mut problems);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let header = |stage: &str| {
+        format!(
+            "// Generated by `mizan codegen`: do not edit.\n\
+             // From: {} (format \"{}\", version {}; protocol {})\n\
+             // Regenerate: {}\n\
+             // {stage}\n",
+            options.source, doc.format, doc.version, doc.protocol, options.command
+        )
+    };
+    Ok(Output {
+        files: vec![
+            GeneratedFile {
+                name: "types.ts",
+                contents: types_ts(&header("Stage 1: every argument and result type."), &defs),
+            },
+            GeneratedFile {
+                name: "protocol.ts",
+                contents: protocol_ts(
+                    &header("Stage 1: the contexts and functions, typed, over @mizan/runtime."),
+                    doc,
+                    &contexts,
+                    &functions,
+                ),
+            },
+            GeneratedFile {
+                name: "react.ts",
+                contents: react_ts(
+                    &header("Stage 2: React hooks, over @mizan/react."),
+                    &contexts,
+                    &functions,
+                ),
+            },
+        ],
+    })
+}
+
+/// A function's doc comment as lines.
+fn docs_lines(docs: &str) -> Doc {
+    docs.trim().lines().map(str::to_owned).collect()
+}
+
+/// `a` followed by a blank line and `b`, when both have lines.
+fn paragraphs(a: Doc, b: Doc) -> Doc {
+    let mut out = a;
+    if !out.is_empty() && !b.is_empty() {
+        out.push(String::new());
+    }
+    out.extend(b);
+    out
+}
+
+fn types_ts(header: &str, defs: &[(&str, Ty, Doc)]) -> String {
+    let printer = Printer { prefix: "" };
+    let mut out = header.to_owned();
+    for (name, ty, doc) in defs {
+        out.push('\n');
+        out.push_str(&doc_comment(doc, 0));
+        match ty {
+            Ty::Object(o) if !o.props.is_empty() => {
+                let _ = writeln!(out, "export interface {name} {}", printer.object(o, 0));
+            }
+            _ => {
+                let _ = writeln!(out, "export type {name} ={};", spaced(&printer.top(ty, 0)));
+            }
+        }
+    }
+    if defs.is_empty() {
+        out.push_str("\nexport {};\n");
+    }
+    out
+}
+
+fn uses_types(ty: &Ty) -> bool {
+    match ty {
+        Ty::Ref(_) => true,
+        Ty::Keyword(_) | Ty::Literal(_) => false,
+        Ty::Array(t) => uses_types(t),
+        Ty::Tuple { items, rest, .. } => {
+            items.iter().any(uses_types) || rest.as_deref().is_some_and(uses_types)
+        }
+        Ty::Object(o) => object_uses_types(o),
+        Ty::Union(members) => members.iter().any(|(t, _)| uses_types(t)),
+        Ty::Intersection(parts) => parts.iter().any(uses_types),
+    }
+}
+
+fn object_uses_types(o: &Object) -> bool {
+    o.props.iter().any(|p| uses_types(&p.ty)) || o.index.as_deref().is_some_and(uses_types)
+}
+
+/// `object.key`, or `object["key"]` when the key is not an identifier.
+fn member(object: &str, key: &str) -> String {
+    if is_identifier(key) {
+        format!("{object}.{key}")
+    } else {
+        format!("{object}[{}]", string_literal(key))
+    }
+}
+
+fn protocol_ts(
+    header: &str,
+    doc: &SchemaDocument,
+    contexts: &[ContextItem<'_>],
+    functions: &[FunctionItem<'_>],
+) -> String {
+    let printer = Printer { prefix: "T." };
+    let mut out = header.to_owned();
+    let mut runtime = Vec::new();
+    if !functions.is_empty() {
+        runtime.push("defineCall");
+    }
+    if !contexts.is_empty() {
+        runtime.push("defineContext");
+    }
+    if !runtime.is_empty() {
+        out.push('\n');
+        out.push_str(&import(&runtime, "@mizan/runtime"));
+    }
+    let needs_types = contexts
+        .iter()
+        .any(|c| object_uses_types(&c.params_ty) || object_uses_types(&c.data_ty))
+        || functions
+            .iter()
+            .any(|f| uses_types(&f.args_ty) || uses_types(&f.result_ty));
+    if needs_types {
+        out.push_str("import type * as T from \"./types\";\n");
+    }
+    let _ = writeln!(
+        out,
+        "\n/** Where the API is served (the schema document's `base_path`): a `MizanClient`'s `baseUrl`. */\n\
+         export const basePath = {};",
+        string_literal(&doc.base_path)
+    );
+
+    // Parameters, data and arguments are type aliases, not interfaces: an interface has no
+    // implicit index signature, so it would not satisfy `P extends Params`
+    // (`Record<string, unknown>`).
+    for c in contexts {
+        let _ = writeln!(
+            out,
+            "\n/** The parameters of the `{}` context. */\nexport type {} = {};",
+            c.name,
+            c.params,
+            printer.object(&c.params_ty, 0)
+        );
+        let _ = writeln!(
+            out,
+            "\n/** The data of the `{}` context: its functions' results, by name. */\nexport type {} = {};",
+            c.name,
+            c.data,
+            printer.object(&c.data_ty, 0)
+        );
+    }
+    for f in functions {
+        let _ = writeln!(
+            out,
+            "\n/** The arguments of `{}`. */\nexport type {} ={};",
+            f.name,
+            f.args,
+            spaced(&printer.top(&f.args_ty, 0))
+        );
+    }
+
+    out.push_str(
+        "\n/** The contexts: `ctx.name(params)` describes what to fetch. */\nexport const ctx = {",
+    );
+    for c in contexts {
+        out.push('\n');
+        out.push_str(&doc_comment(&context_doc(c), 2));
+        let _ = writeln!(
+            out,
+            "  {}: defineContext<{}, {}>({}),",
+            property_key(&c.key),
+            c.params,
+            c.data,
+            string_literal(c.name)
+        );
+    }
+    out.push_str("} as const;\n");
+
+    out.push_str(
+        "\n/** The functions: `call.name` describes what to call. */\nexport const call = {",
+    );
+    for f in functions {
+        out.push('\n');
+        out.push_str(&doc_comment(&function_doc(f), 2));
+        let view = if f.view { ", { view: true }" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {}: defineCall<{}, {}>({}{view}),",
+            property_key(&f.key),
+            f.args,
+            printer.print(&f.result_ty, 2),
+            string_literal(f.name)
+        );
+    }
+    out.push_str("} as const;\n");
+    out
+}
+
+fn context_doc(c: &ContextItem<'_>) -> Doc {
+    let list: Vec<String> = c.functions.iter().map(|f| format!("`{f}`")).collect();
+    vec![format!("The `{}` context: {}.", c.name, list.join(", "))]
+}
+
+fn function_doc(f: &FunctionItem<'_>) -> Doc {
+    let what = if f.view {
+        format!(
+            "Calls `{}` (view path: the result is the HTTP response).",
+            f.name
+        )
+    } else {
+        format!("Calls `{}`.", f.name)
+    };
+    paragraphs(docs_lines(f.docs), vec![what])
+}
+
+/// `import { a, b } from "module";`, one name per line when that is too long for one.
+fn import<S: AsRef<str>>(names: &[S], module: &str) -> String {
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    let line = format!(
+        "import {{ {} }} from {};\n",
+        names.join(", "),
+        string_literal(module)
+    );
+    if line.len() <= 100 {
+        return line;
+    }
+    let mut out = String::from("import {\n");
+    for name in names {
+        let _ = writeln!(out, "  {name},");
+    }
+    let _ = writeln!(out, "}} from {};", string_literal(module));
+    out
+}
+
+fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<'_>]) -> String {
+    let printer = Printer { prefix: "T." };
+    let mut out = header.to_owned();
+
+    let mut react_imports = Vec::new();
+    if !functions.is_empty() {
+        react_imports.push("useCall");
+    }
+    if !contexts.is_empty() {
+        react_imports.push("useContextQuery");
+    }
+    if !functions.is_empty() {
+        react_imports.push("type CallOptions");
+    }
+    if !contexts.is_empty() {
+        react_imports.push("type ContextQueryOptions");
+    }
+    if !react_imports.is_empty() {
+        out.push('\n');
+        out.push_str(&import(&react_imports, "@mizan/react"));
+    }
+    let mut values = Vec::new();
+    if !functions.is_empty() {
+        values.push("call".to_owned());
+    }
+    if !contexts.is_empty() {
+        values.push("ctx".to_owned());
+    }
+    let mut types: Vec<String> = contexts
+        .iter()
+        .map(|c| c.params.clone())
+        .chain(functions.iter().map(|f| f.args.clone()))
+        .collect();
+    types.sort();
+    let imports: Vec<String> = values
+        .into_iter()
+        .chain(types.into_iter().map(|t| format!("type {t}")))
+        .collect();
+    if !imports.is_empty() {
+        out.push_str(&import(&imports, "./protocol"));
+    }
+    if functions.iter().any(|f| uses_types(&f.result_ty)) {
+        out.push_str("import type * as T from \"./types\";\n");
+    }
+    out.push_str("\nexport { MizanError, MizanProvider, useMizan } from \"@mizan/react\";\n");
+
+    for c in contexts {
+        out.push('\n');
+        out.push_str(&doc_comment(
+            &[format!(
+                "Fetches and observes the `{}` context: {}.",
+                c.name,
+                c.functions
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )],
+            0,
+        ));
+        let default = if c.requires_params { "" } else { " = {}" };
+        let _ = writeln!(
+            out,
+            "export const {} = (params: {}{default}, options?: ContextQueryOptions) =>\n  useContextQuery({}(params), options);",
+            c.hook,
+            c.params,
+            member("ctx", &c.key)
+        );
+    }
+    for f in functions {
+        out.push('\n');
+        out.push_str(&doc_comment(&function_doc(f), 0));
+        let _ = writeln!(
+            out,
+            "export const {} = (options?: CallOptions<{}, {}>) =>\n  useCall({}, options);",
+            f.hook,
+            f.args,
+            printer.print(&f.result_ty, 2),
+            member("call", &f.key)
+        );
+    }
+    out
+}
