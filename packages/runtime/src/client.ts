@@ -30,6 +30,9 @@ interface Entry {
   n: number;
   /** invalidated while fetching: fetch once more when the current fetch lands */
   a?: boolean;
+  /** invalidated since the last fetch started: the next one must not be answered from the
+   *  browser's HTTP cache (context responses may carry max-age) */
+  i?: boolean;
   /** the GC timer */
   t?: ReturnType<typeof setTimeout>;
 }
@@ -252,6 +255,10 @@ export class MizanClient {
     const { retries = 3, baseDelay = 300, maxDelay = 1e4 } = this.o.retry || { retries: 0 };
     // key = context + "" or "?" + canonical query
     const url = this.base() + "/ctx/" + e.d.context + "/" + e.d.key.slice(e.d.context.length);
+    // After an invalidation the browser must revalidate (a conditional GET, 304 when
+    // unchanged) instead of serving its cached copy of what just changed.
+    const init: RequestInit = e.i ? { signal, cache: "no-cache" } : { signal };
+    e.i = false;
     const p = (async () => {
       for (let failures = 0; ; failures++) {
         this.set(e, { fetchStatus: "fetching", failureCount: failures });
@@ -259,7 +266,7 @@ export class MizanClient {
         let data: unknown;
         let error: MizanError | undefined;
         try {
-          res = await this.send(url, { signal });
+          res = await this.send(url, init);
           data = await read(res, signal);
         } catch (x) {
           error = x as MizanError; // send() and read() throw nothing else
@@ -305,6 +312,7 @@ export class MizanClient {
   /** An invalidated entry: refetch when observed (after the in-flight fetch, if any), else
    *  mark it stale so that its next first observer refetches. */
   private refresh(e: Entry) {
+    e.i = true;
     if (e.p) e.a = true;
     else if (e.l.size) this.start(e);
     else this.set(e, { stale: true });

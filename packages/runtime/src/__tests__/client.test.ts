@@ -403,6 +403,37 @@ describe("invalidation", () => {
     expect(urls()).toEqual(["/api/mizan/ctx/todos/?done=false&project=4", "/api/mizan/ctx/todos/?project=3"]);
   });
 
+  it("refetches after an invalidation bypass the browser's HTTP cache; first loads do not", async () => {
+    const c = client();
+    c.subscribe(todos({ project: 3 }), () => {});
+    await flush();
+    expect(f.last().init.cache).toBeUndefined();
+    await f.last().json({ todo_list: [] }, 200, { "Cache-Control": "public, max-age=30" });
+    c.invalidate(["todos"]);
+    await flush();
+    // max-age=30 would let the browser answer from its cache with what just changed.
+    expect(f.last().init.cache).toBe("no-cache");
+    await f.last().json({ todo_list: ["new"] });
+    c.invalidate(["projects"]);
+    c.subscribe(projects({}), () => {});
+    await flush();
+    expect(f.last().url).toBe("/api/mizan/ctx/projects/");
+    expect(f.last().init.cache).toBeUndefined();
+  });
+
+  it("a stale entry's refetch on its next subscribe bypasses the HTTP cache too", async () => {
+    const c = client();
+    const unsubscribe = c.subscribe(todos({ project: 3 }), () => {});
+    await flush();
+    await f.last().json({ todo_list: [] });
+    unsubscribe();
+    await c.invalidate(["todos"]);
+    expect(c.getState(todos({ project: 3 })).stale).toBe(true);
+    c.subscribe(todos({ project: 3 }), () => {});
+    await flush();
+    expect(f.last().init.cache).toBe("no-cache");
+  });
+
   it("a scope hits the matching instances only", async () => {
     const c = await loaded();
     c.invalidate([{ context: "todos", params: { project: 4.0 } }]);
