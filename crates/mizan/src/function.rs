@@ -2,6 +2,7 @@
 //! produces.
 
 use std::fmt;
+use std::sync::Arc;
 
 use axum::response::Response;
 use futures_util::future::BoxFuture;
@@ -48,8 +49,9 @@ pub struct FunctionDef {
     pub rev: u32,
     /// `cache = seconds`.
     pub cache: Option<u32>,
-    /// Decodes the arguments, validates them, runs the function.
-    pub call: fn(Cx, Value) -> BoxFuture<'static, Result<Output>>,
+    /// Decodes the arguments (from a JSON object that may hold more keys: a context's
+    /// parameters are shared by its functions), validates them, runs the function.
+    pub call: fn(Cx, Arc<Value>) -> BoxFuture<'static, Result<Output>>,
     /// JSON Schemas of the arguments (an object) and, on the data path, of the result.
     pub schema: fn(&mut SchemaGenerator) -> (Schema, Option<Schema>),
 }

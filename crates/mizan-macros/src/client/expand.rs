@@ -45,9 +45,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let (keep_args, scope) = match &options.affects_params {
         None => (quote!(), quote!(::core::option::Option::None)),
         Some(closure) => (
-            quote!(let __scope_args = ::core::clone::Clone::clone(&args);),
+            quote!(),
             quote!(__m::scope(
-                &__m::decode_args::<__MizanArgs>(__scope_args)?,
+                &__m::decode_args::<__MizanArgs>(&args)?,
                 &__result,
                 #closure,
             )),
@@ -117,7 +117,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             use __m::{DataProbe as _, ValidateNothing as _, ValidateThis as _, ViewProbe as _};
 
             #[derive(__m::serde::Deserialize, __m::schemars::JsonSchema)]
-            #[serde(crate = "::mizan::__private::serde", deny_unknown_fields)]
+            #[serde(crate = "::mizan::__private::serde")]
             #[schemars(crate = "::mizan::__private::schemars")]
             #[allow(non_camel_case_types)]
             struct __MizanArgs {
@@ -128,11 +128,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
             fn __call(
                 cx: ::mizan::Cx,
-                args: __m::JsonValue,
+                args: ::std::sync::Arc<__m::JsonValue>,
             ) -> __m::BoxFuture<'static, ::mizan::Result<::mizan::Output>> {
                 ::std::boxed::Box::pin(async move {
                     #keep_args
-                    let __MizanArgs { #( #arg_idents, )* } = __m::decode_args::<__MizanArgs>(args)?;
+                    let __MizanArgs { #( #arg_idents, )* } = __m::decode_args::<__MizanArgs>(&args)?;
                     let mut __fields = ::mizan::FieldErrors::new();
                     #( (&__m::Validate(&#arg_idents)).mizan_validate(#arg_names, &mut __fields); )*
                     __m::check_fields(__fields)?;

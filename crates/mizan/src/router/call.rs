@@ -29,14 +29,16 @@ pub(crate) async fn handle(
         status = field::Empty,
         duration_ms = field::Empty,
     );
-    let start = Instant::now();
+    let start = (!span.is_disabled()).then(Instant::now);
     let response = call(&shared, &name, request)
         .instrument(span.clone())
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    span.record("status", response.status().as_u16());
-    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan call"));
+    if let Some(start) = start {
+        span.record("status", response.status().as_u16());
+        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan call"));
+    }
     response
 }
 
@@ -87,7 +89,7 @@ pub(crate) async fn run(
     args: Map<String, Value>,
 ) -> Result<Response> {
     let cx = Cx::new(shared.state.clone(), parts, identity);
-    let output = invoke(entry.def, cx.clone(), Value::Object(args)).await?;
+    let output = invoke(entry.def, cx.clone(), Arc::new(Value::Object(args))).await?;
     Ok(respond(shared, entry, output, &cx))
 }
 

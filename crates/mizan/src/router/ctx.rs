@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
 use http::{HeaderValue, StatusCode};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing::{Instrument, field};
 
 use super::Shared;
@@ -34,14 +34,16 @@ pub(crate) async fn handle(
         status = field::Empty,
         duration_ms = field::Empty,
     );
-    let start = Instant::now();
+    let start = (!span.is_disabled()).then(Instant::now);
     let response = fetch(&shared, &name, request)
         .instrument(span.clone())
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    span.record("status", response.status().as_u16());
-    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan context"));
+    if let Some(start) = start {
+        span.record("status", response.status().as_u16());
+        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan context"));
+    }
     response
 }
 
@@ -73,30 +75,37 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
             .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])));
     }
     let cx = Cx::new(shared.state.clone(), parts, identity);
-    let calls = ctx.functions.iter().map(|def| {
-        let args: Map<String, Value> = def
-            .args
-            .iter()
-            .filter_map(|a| params.get(a).map(|v| ((*a).to_owned(), v.clone())))
-            .collect();
-        invoke(def, cx.clone(), Value::Object(args))
-    });
-    let outputs = join_all(calls).await;
-    // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized.
-    let mut bytes = Vec::with_capacity(256);
-    bytes.push(b'{');
-    for (i, (def, output)) in ctx.functions.iter().zip(outputs).enumerate() {
+    // One parameter object for every function: each decodes the keys it declares.
+    let args = Arc::new(Value::Object(params.into_map()));
+    let calls = ctx
+        .functions
+        .iter()
+        .map(|def| invoke(def, cx.clone(), Arc::clone(&args)));
+    let mut outputs = Vec::with_capacity(ctx.functions.len());
+    for (def, output) in ctx.functions.iter().zip(join_all(calls).await) {
         let OutputBody::Data(raw) = output?.body else {
             return Err(Error::internal(format!(
                 "context function `{}` returned a response",
                 def.name
             )));
         };
+        outputs.push((def.name, raw));
+    }
+    // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized;
+    // sized once. Names need no escaping: they match `[A-Za-z0-9_-]`.
+    let size: usize = outputs
+        .iter()
+        .map(|(n, r)| n.len() + r.get().len() + 4)
+        .sum();
+    let mut bytes = Vec::with_capacity(size + 2);
+    bytes.push(b'{');
+    for (i, (name, raw)) in outputs.iter().enumerate() {
         if i > 0 {
             bytes.push(b',');
         }
-        serde_json::to_writer(&mut bytes, def.name)?;
-        bytes.push(b':');
+        bytes.push(b'"');
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.extend_from_slice(b"\":");
         bytes.extend_from_slice(raw.get().as_bytes());
     }
     bytes.push(b'}');

@@ -6,14 +6,15 @@ use sha2::{Digest, Sha256};
 
 /// A strong ETag of a body: the first 128 bits of its SHA-256, in hex.
 pub(crate) fn etag(body: &[u8]) -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(body);
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for b in &digest[..16] {
-        tag.push_str(&format!("{b:02x}"));
+    // `"` + 32 hex digits + `"`, written in place.
+    let mut tag = [b'"'; 34];
+    for (i, b) in digest[..16].iter().enumerate() {
+        tag[1 + 2 * i] = HEX[usize::from(b >> 4)];
+        tag[2 + 2 * i] = HEX[usize::from(b & 15)];
     }
-    tag.push('"');
-    HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""))
+    HeaderValue::from_bytes(&tag).unwrap_or(HeaderValue::from_static("\"\""))
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison, as RFC 9110 requires for it).

@@ -2,6 +2,7 @@
 //! of a successful call.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::FutureExt;
@@ -24,7 +25,7 @@ pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Id
 }
 
 /// Runs one function in its own span; a panic becomes a 500 for this call only.
-pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Result<Output> {
+pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Arc<Value>) -> Result<Output> {
     let span = tracing::info_span!(
         "mizan.fn",
         function = def.name,
@@ -32,7 +33,8 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Re
         status = field::Empty,
         duration_ms = field::Empty,
     );
-    let start = Instant::now();
+    // Clock reads and field records only when someone listens.
+    let start = (!span.is_disabled()).then(Instant::now);
     let result = AssertUnwindSafe((def.call)(cx, args))
         .catch_unwind()
         .instrument(span.clone())
@@ -52,9 +54,11 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Value) -> Re
         Ok(_) => 200,
         Err(e) => e.status().as_u16(),
     };
-    span.record("status", status);
-    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::debug!(status, "mizan function finished"));
+    if let Some(start) = start {
+        span.record("status", status);
+        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+        span.in_scope(|| tracing::debug!(status, "mizan function finished"));
+    }
     result
 }
 

@@ -29,14 +29,16 @@ pub(crate) async fn handle(
         status = field::Empty,
         duration_ms = field::Empty,
     );
-    let start = Instant::now();
+    let start = (!span.is_disabled()).then(Instant::now);
     let response = serve(&shared, name, path, request)
         .instrument(span.clone())
         .await
         .unwrap_or_else(IntoResponse::into_response);
-    span.record("status", response.status().as_u16());
-    span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan route"));
+    if let Some(start) = start {
+        span.record("status", response.status().as_u16());
+        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan route"));
+    }
     response
 }
 
