@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{Error, FieldErrors, Result, report_fields};
 use crate::function::Output;
-use crate::params::Params;
+use crate::params::{Params, integral_floats};
 
 pub use crate::auth::Guard;
 pub use crate::function::{FunctionDef, FunctionRef, Registration, Target, TargetRef};
@@ -50,23 +50,6 @@ pub fn decode_args<A: DeserializeOwned>(args: &Value) -> Result<A> {
         };
         Error::bad_request(message).with_fields(FieldErrors::from([(field, vec![inner])]))
     })
-}
-
-fn integral_floats(value: &mut Value) {
-    match value {
-        Value::Number(n) if n.is_f64() => {
-            let f = n.as_f64().unwrap_or(f64::NAN);
-            // Within ±2^53 a double is an exact integer when its fraction is zero.
-            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
-                #[allow(clippy::cast_possible_truncation)]
-                let i = f as i64;
-                *value = Value::from(i);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(integral_floats),
-        Value::Object(map) => map.values_mut().for_each(integral_floats),
-        _ => {}
-    }
 }
 
 fn missing_field(message: &str) -> Option<String> {
@@ -164,10 +147,7 @@ pub struct DataPath;
 impl DataPath {
     /// Serializes a result.
     pub fn output<T: Serialize>(self, result: T, scope: Option<Params>) -> Result<Output> {
-        Ok(Output::data(
-            serde_json::value::to_raw_value(&result)?,
-            scope,
-        ))
+        Ok(Output::data(serde_json::to_string(&result)?, scope))
     }
 
     /// The result's JSON Schema.

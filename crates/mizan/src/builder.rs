@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::auth::{Anonymous, IdentityResolver};
+use crate::auth::IdentityResolver;
 use crate::cx::StateMap;
 use crate::function::{FunctionDef, Registration};
 use crate::registry::{self, Registry};
@@ -37,7 +37,7 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 pub struct Builder {
     functions: Option<Vec<&'static FunctionDef>>,
     state: StateMap,
-    resolver: Arc<dyn IdentityResolver>,
+    resolver: Option<Arc<dyn IdentityResolver>>,
     base_path: String,
     body_limit: usize,
 }
@@ -59,10 +59,11 @@ impl Builder {
         self
     }
 
-    /// Sets how callers are identified (default: everyone is anonymous).
+    /// Sets how callers are identified (default: everyone is anonymous, as with
+    /// [`Anonymous`](crate::Anonymous)).
     #[must_use]
     pub fn identity(mut self, resolver: impl IdentityResolver) -> Self {
-        self.resolver = Arc::new(resolver);
+        self.resolver = Some(Arc::new(resolver));
         self
     }
 
@@ -137,7 +138,7 @@ impl Mizan {
         Builder {
             functions: None,
             state: StateMap::default(),
-            resolver: Arc::new(Anonymous),
+            resolver: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
         }

@@ -8,7 +8,6 @@ use axum::response::Response;
 use futures_util::future::BoxFuture;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::auth::Guard;
 use crate::context::Context;
@@ -92,15 +91,15 @@ pub struct Output {
 pub(crate) enum Body {
     /// The serialized result, kept as JSON text so responses are assembled without a
     /// `Value` tree.
-    Data(Box<RawValue>),
+    Data(String),
     View(Response),
 }
 
 impl Output {
-    /// Data-path output: the result serialized once.
-    pub fn data(value: Box<RawValue>, scope: Option<Params>) -> Self {
+    /// Data-path output: the result serialized once, as JSON text.
+    pub fn data(json: String, scope: Option<Params>) -> Self {
         Self {
-            body: Body::Data(value),
+            body: Body::Data(json),
             scope,
         }
     }

@@ -137,8 +137,9 @@ impl Params {
                     &format!("is not JSON ({e}); strings are quoted, e.g. {name}=%22text%22"),
                 )
             })?;
-            // Through the canonical form, so `3.0` and `3` are the same parameter.
-            let value = serde_json::from_str(&canonical_json(&value)).unwrap_or(value);
+            let mut value = value;
+            // `3.0` and `3` are the same parameter (equal canonical forms).
+            integral_floats(&mut value);
             map.insert(name.into_owned(), value);
         }
         Ok(Self::from_map(map))
@@ -179,6 +180,24 @@ fn param_error(name: &str, what: &str) -> Error {
     let message = format!("parameter `{name}` {what}");
     Error::bad_request(message.clone())
         .with_fields(FieldErrors::from([(name.to_owned(), vec![message])]))
+}
+
+/// Turns numbers with a zero fraction (`3.0`) into integers, as JSON Schema and the
+/// canonical form (`3`) count them; beyond ±2^53 a double is left as it is.
+pub(crate) fn integral_floats(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        Value::Object(map) => map.values_mut().for_each(integral_floats),
+        _ => {}
+    }
 }
 
 /// Orders strings by UTF-16 code units, as JavaScript's default sort and RFC 8785 do.

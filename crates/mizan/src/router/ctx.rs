@@ -93,10 +93,7 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
     }
     // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized;
     // sized once. Names need no escaping: they match `[A-Za-z0-9_-]`.
-    let size: usize = outputs
-        .iter()
-        .map(|(n, r)| n.len() + r.get().len() + 4)
-        .sum();
+    let size: usize = outputs.iter().map(|(n, r)| n.len() + r.len() + 4).sum();
     let mut bytes = Vec::with_capacity(size + 2);
     bytes.push(b'{');
     for (i, (name, raw)) in outputs.iter().enumerate() {
@@ -106,7 +103,7 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         bytes.push(b'"');
         bytes.extend_from_slice(name.as_bytes());
         bytes.extend_from_slice(b"\":");
-        bytes.extend_from_slice(raw.get().as_bytes());
+        bytes.extend_from_slice(raw.as_bytes());
     }
     bytes.push(b'}');
     let tag = etag(&bytes);

@@ -5,8 +5,6 @@ use axum::body::Body;
 use axum::response::Response;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{HeaderName, HeaderValue, StatusCode};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 use super::Shared;
 use super::run::invalidations;
@@ -19,22 +17,23 @@ use crate::registry::FnEntry;
 pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx) -> Response {
     let list = invalidations(shared, entry, output.scope.as_ref(), cx);
     match output.body {
-        OutputBody::Data(result) => {
-            let body = CallBody {
-                invalidate: &list,
-                result: &result,
-            };
-            match serde_json::to_vec(&body) {
-                Ok(bytes) => {
-                    let mut r = Response::new(Body::from(bytes));
-                    let h = r.headers_mut();
-                    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                    r
-                }
-                Err(e) => axum::response::IntoResponse::into_response(Error::internal(e)),
+        OutputBody::Data(result) => match serde_json::to_vec(&list) {
+            // `{"invalidate":[…],"result":…}`: the result is already JSON text.
+            Ok(invalidate) => {
+                let mut bytes = Vec::with_capacity(invalidate.len() + result.len() + 27);
+                bytes.extend_from_slice(b"{\"invalidate\":");
+                bytes.extend_from_slice(&invalidate);
+                bytes.extend_from_slice(b",\"result\":");
+                bytes.extend_from_slice(result.as_bytes());
+                bytes.push(b'}');
+                let mut r = Response::new(Body::from(bytes));
+                let h = r.headers_mut();
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r
             }
-        }
+            Err(e) => axum::response::IntoResponse::into_response(Error::internal(e)),
+        },
         OutputBody::View(mut response) => {
             if cx.headers().contains_key(&CLIENT_HEADER) && response.status().is_redirection() {
                 response = redirect_for_script(response);
@@ -70,11 +69,4 @@ fn redirect_for_script(response: Response) -> Response {
     parts.headers.remove(CONTENT_LENGTH);
     parts.headers.remove(CONTENT_TYPE);
     Response::from_parts(parts, Body::empty())
-}
-
-/// `{"invalidate": […], "result": …}` (keys in this order, as a sorted map would give).
-#[derive(Serialize)]
-struct CallBody<'a> {
-    invalidate: &'a [invalidation::Invalidation],
-    result: &'a RawValue,
 }

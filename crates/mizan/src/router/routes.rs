@@ -19,7 +19,8 @@ use crate::registry::Registry;
 pub(crate) struct Shared {
     pub(crate) registry: Registry,
     pub(crate) state: StateMap,
-    pub(crate) resolver: Arc<dyn IdentityResolver>,
+    /// `None`: every caller is anonymous (no resolver call, no allocation).
+    pub(crate) resolver: Option<Arc<dyn IdentityResolver>>,
     pub(crate) base_path: String,
     pub(crate) body_limit: usize,
 }

@@ -21,7 +21,10 @@ use crate::registry::FnEntry;
 
 /// Resolves the caller with the configured resolver.
 pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Identity>> {
-    shared.resolver.resolve(parts).await
+    match &shared.resolver {
+        Some(resolver) => resolver.resolve(parts).await,
+        None => Ok(None),
+    }
 }
 
 /// Runs one function in its own span; a panic becomes a 500 for this call only.
