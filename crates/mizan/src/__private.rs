@@ -2,6 +2,7 @@
 //! without notice.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::response::IntoResponse;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -145,9 +146,20 @@ impl<T: IntoResponse> ViewProbe for &Probe<T> {}
 pub struct DataPath;
 
 impl DataPath {
-    /// Serializes a result.
-    pub fn output<T: Serialize>(self, result: T, scope: Option<Params>) -> Result<Output> {
-        Ok(Output::data(serde_json::to_string(&result)?, scope))
+    /// Serializes a result into a buffer sized like the function's previous result
+    /// (`size` remembers it), so a typical result is written without regrowing.
+    pub fn output<T: Serialize>(
+        self,
+        result: T,
+        scope: Option<Params>,
+        size: &AtomicUsize,
+    ) -> Result<Output> {
+        let mut buf = Vec::with_capacity(size.load(Ordering::Relaxed).clamp(64, 1 << 20));
+        serde_json::to_writer(&mut buf, &result)?;
+        size.store(buf.len() + buf.len() / 8, Ordering::Relaxed);
+        // serde_json writes valid UTF-8.
+        let json = String::from_utf8(buf).map_err(Error::internal)?;
+        Ok(Output::data(json, scope))
     }
 
     /// The result's JSON Schema.
@@ -161,7 +173,12 @@ pub struct ViewPath;
 
 impl ViewPath {
     /// Turns a result into the response.
-    pub fn output<T: IntoResponse>(self, result: T, scope: Option<Params>) -> Result<Output> {
+    pub fn output<T: IntoResponse>(
+        self,
+        result: T,
+        scope: Option<Params>,
+        _size: &AtomicUsize,
+    ) -> Result<Output> {
         Ok(Output::view(result.into_response(), scope))
     }
 

@@ -126,6 +126,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
             #require_data
 
+            /// The size of the last serialized result: the next buffer starts there.
+            static __MIZAN_SIZE: ::core::sync::atomic::AtomicUsize =
+                ::core::sync::atomic::AtomicUsize::new(0);
+
             fn __call(
                 cx: ::mizan::Cx,
                 args: ::std::sync::Arc<__m::JsonValue>,
@@ -138,7 +142,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     __m::check_fields(__fields)?;
                     let __result: #result = #ident(#cx_arg #( #arg_idents, )*).await?;
                     let __scope = #scope;
-                    #probe.output(__result, __scope)
+                    #probe.output(__result, __scope, &__MIZAN_SIZE)
                 })
             }
 
