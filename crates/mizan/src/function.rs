@@ -52,7 +52,10 @@ pub struct FunctionDef {
     /// parameters are shared by its functions), validates them, runs the function.
     pub call: fn(Cx, Arc<Value>) -> BoxFuture<'static, Result<Output>>,
     /// JSON Schemas of the arguments (an object) and, on the data path, of the result.
-    pub schema: fn(&mut SchemaGenerator) -> (Schema, Option<Schema>),
+    /// The first generator describes deserialization (arguments), the second
+    /// serialization (results): an `Option` field of a result is always sent (`null`),
+    /// a `skip_serializing_if` one may be missing.
+    pub schema: fn(&mut SchemaGenerator, &mut SchemaGenerator) -> (Schema, Option<Schema>),
 }
 
 impl FunctionDef {

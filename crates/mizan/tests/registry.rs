@@ -142,6 +142,28 @@ pub(crate) async fn inside_base() -> Result<()> {
     Ok(())
 }
 
+/// Sent with every field; read with defaults: its two schemas differ.
+#[derive(Serialize, Deserialize, JsonSchema)]
+pub(crate) struct Note {
+    text: Option<String>,
+    #[serde(default)]
+    count: u32,
+}
+
+/// The note of the shapes.
+#[mizan::client(context = SHAPES, cache = 60)]
+pub(crate) async fn shape_note() -> Result<Note> {
+    Ok(Note {
+        text: None,
+        count: 0,
+    })
+}
+
+#[mizan::client(affects = [SHAPES])]
+pub(crate) async fn set_note(note: Note) -> Result<Note> {
+    Ok(note)
+}
+
 mizan::context!(pub(crate) GUARDED = "guarded");
 
 #[mizan::client(context = GUARDED, auth = true)]
@@ -320,4 +342,32 @@ fn mixed_guards_and_mutations_on_get_are_warnings() {
     rules.sort_unstable();
     assert_eq!(rules, ["mixed-guards", "mutation-on-get"]);
     assert!(diagnostics.iter().all(|d| d.level == Level::Warning));
+}
+
+#[test]
+fn results_are_described_as_sent_and_arguments_as_read() {
+    let app = Mizan::builder()
+        .functions(mizan::functions![shape_note, set_note])
+        .build()
+        .expect("valid");
+    let doc = app.schema();
+    // As sent: every field is present (`text` may be null).
+    assert_eq!(
+        doc.defs["Note"]["required"],
+        serde_json::json!(["text", "count"])
+    );
+    // As read: both may be left out.
+    assert!(
+        doc.defs["NoteInput"].get("required").is_none(),
+        "{:#}",
+        doc.defs["NoteInput"]
+    );
+    assert_eq!(
+        doc.functions["set_note"].args["properties"]["note"]["$ref"],
+        "#/$defs/NoteInput"
+    );
+    assert_eq!(
+        doc.functions["set_note"].result,
+        Some(serde_json::json!({"$ref": "#/$defs/Note"}))
+    );
 }

@@ -148,10 +148,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
             fn __schema(
                 generator: &mut __m::schemars::SchemaGenerator,
+                results: &mut __m::schemars::SchemaGenerator,
             ) -> (__m::schemars::Schema, ::core::option::Option<__m::schemars::Schema>) {
                 (
                     __m::args_schema::<__MizanArgs>(generator),
-                    #probe.result_schema::<#result>(generator),
+                    #probe.result_schema::<#result>(results),
                 )
             }
 

@@ -137,12 +137,14 @@ impl std::fmt::Display for Source {
 impl SchemaDocument {
     /// Describes `defs` (already checked for duplicate names) served at `base_path`.
     pub(crate) fn build(defs: &[&'static FunctionDef], base_path: &str) -> Self {
-        let mut generator = SchemaSettings::draft2020_12()
-            .with(|s| s.meta_schema = None)
-            .into_generator();
+        let settings = SchemaSettings::draft2020_12().with(|s| s.meta_schema = None);
+        // Arguments are what the server deserializes, results what it serializes: the two
+        // differ for `Option` fields, `skip_serializing_if`, `default`, aliases.
+        let mut generator = settings.clone().for_deserialize().into_generator();
+        let mut results = settings.for_serialize().into_generator();
         let mut functions = BTreeMap::new();
         for def in defs {
-            let (args, result) = (def.schema)(&mut generator);
+            let (args, result) = (def.schema)(&mut generator, &mut results);
             let affects = def
                 .affects
                 .iter()
@@ -192,8 +194,13 @@ impl SchemaDocument {
             base_path: base_path.to_owned(),
             contexts: BTreeMap::new(),
             functions,
-            defs: generator.take_definitions(true).into_iter().collect(),
+            defs: BTreeMap::new(),
         };
+        merge_defs(
+            &mut doc,
+            generator.take_definitions(true),
+            results.take_definitions(true),
+        );
         for def in defs {
             if let Some(ctx) = def.context {
                 doc.contexts
@@ -245,6 +252,55 @@ impl ContextDoc {
                 line,
             }),
         }
+    }
+}
+
+/// Puts the argument-side and result-side `$defs` together. A type whose two schemas differ
+/// keeps its name for the result side (what clients read) and becomes `<Name>Input` on the
+/// argument side, with the references of argument schemas rewritten.
+fn merge_defs(doc: &mut SchemaDocument, input: Map<String, Value>, output: Map<String, Value>) {
+    let renamed: BTreeMap<String, String> = input
+        .iter()
+        .filter(|(name, schema)| output.get(*name).is_some_and(|o| o != *schema))
+        .map(|(name, _)| {
+            let mut new = format!("{name}Input");
+            while input.contains_key(&new) || output.contains_key(&new) {
+                new.push('_');
+            }
+            (name.clone(), new)
+        })
+        .collect();
+    let mut defs: BTreeMap<String, Value> = output.into_iter().collect();
+    for (name, mut schema) in input {
+        rename_refs(&mut schema, &renamed);
+        let name = renamed.get(&name).cloned().unwrap_or(name);
+        defs.entry(name).or_insert(schema);
+    }
+    if !renamed.is_empty() {
+        for f in doc.functions.values_mut() {
+            rename_refs(&mut f.args, &renamed);
+        }
+    }
+    doc.defs = defs;
+}
+
+/// Points `#/$defs/<old>` references at `#/$defs/<new>`.
+fn rename_refs(value: &mut Value, renamed: &BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(r) if k == "$ref" => {
+                        if let Some(new) = r.strip_prefix("#/$defs/").and_then(|n| renamed.get(n)) {
+                            *r = format!("#/$defs/{new}");
+                        }
+                    }
+                    _ => rename_refs(v, renamed),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
     }
 }
 
