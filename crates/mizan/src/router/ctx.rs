@@ -83,27 +83,27 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         .map(|def| invoke(def, cx.clone(), Arc::clone(&args)));
     let mut outputs = Vec::with_capacity(ctx.functions.len());
     for (def, output) in ctx.functions.iter().zip(join_all(calls).await) {
-        let OutputBody::Data(raw) = output?.body else {
+        let OutputBody::Data(json) = output?.body else {
             return Err(Error::internal(format!(
                 "context function `{}` returned a response",
                 def.name
             )));
         };
-        outputs.push((def.name, raw));
+        outputs.push((def.name, json));
     }
     // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized;
     // sized once. Names need no escaping: they match `[A-Za-z0-9_-]`.
     let size: usize = outputs.iter().map(|(n, r)| n.len() + r.len() + 4).sum();
     let mut bytes = Vec::with_capacity(size + 2);
     bytes.push(b'{');
-    for (i, (name, raw)) in outputs.iter().enumerate() {
+    for (i, (name, json)) in outputs.iter().enumerate() {
         if i > 0 {
             bytes.push(b',');
         }
         bytes.push(b'"');
         bytes.extend_from_slice(name.as_bytes());
         bytes.extend_from_slice(b"\":");
-        bytes.extend_from_slice(raw.as_bytes());
+        bytes.extend_from_slice(json.as_bytes());
     }
     bytes.push(b'}');
     let tag = etag(&bytes);
