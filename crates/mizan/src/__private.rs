@@ -157,9 +157,7 @@ impl DataPath {
         let mut buf = Vec::with_capacity(size.load(Ordering::Relaxed).clamp(64, 1 << 20));
         serde_json::to_writer(&mut buf, &result)?;
         size.store(buf.len() + buf.len() / 8, Ordering::Relaxed);
-        // serde_json writes valid UTF-8.
-        let json = String::from_utf8(buf).map_err(Error::internal)?;
-        Ok(Output::data(json, scope))
+        Ok(Output::data(buf, scope))
     }
 
     /// The result's JSON Schema.

@@ -94,13 +94,13 @@ pub struct Output {
 pub(crate) enum Body {
     /// The serialized result, kept as JSON text so responses are assembled without a
     /// `Value` tree.
-    Data(String),
+    Data(Vec<u8>),
     View(Response),
 }
 
 impl Output {
-    /// Data-path output: the result serialized once, as JSON text.
-    pub fn data(json: String, scope: Option<Params>) -> Self {
+    /// Data-path output: the result serialized once, as JSON text (`serde_json` output).
+    pub fn data(json: Vec<u8>, scope: Option<Params>) -> Self {
         Self {
             body: Body::Data(json),
             scope,

@@ -103,7 +103,7 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         bytes.push(b'"');
         bytes.extend_from_slice(name.as_bytes());
         bytes.extend_from_slice(b"\":");
-        bytes.extend_from_slice(json.as_bytes());
+        bytes.extend_from_slice(json);
     }
     bytes.push(b'}');
     let tag = etag(&bytes);

@@ -24,7 +24,7 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
                 bytes.extend_from_slice(b"{\"invalidate\":");
                 bytes.extend_from_slice(&invalidate);
                 bytes.extend_from_slice(b",\"result\":");
-                bytes.extend_from_slice(result.as_bytes());
+                bytes.extend_from_slice(&result);
                 bytes.push(b'}');
                 let mut r = Response::new(Body::from(bytes));
                 let h = r.headers_mut();
