@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use mizan::schema::{Level, SCHEMA_VERSION, SchemaDocument, lint, openapi as to_openapi};
+use mizan_protocol::schema::{Level, SCHEMA_VERSION, SchemaDocument, lint, openapi as to_openapi};
 
 /// Reads and parses a schema document, refusing unknown formats and versions.
 pub(crate) fn read(path: &Path) -> anyhow::Result<SchemaDocument> {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use mizan::schema::{ReturnPath, SchemaDocument};
+use mizan_protocol::schema::{ReturnPath, SchemaDocument};
 
 use crate::names::{
     Namespace, camel, is_identifier, pascal, property_key, string_literal, type_name,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use mizan::schema::SCHEMA_VERSION;
+use mizan_protocol::schema::SCHEMA_VERSION;
 
 /// Why code generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,7 @@ pub enum CodegenError {
     /// A schema document for a wire protocol the generated code cannot speak.
     #[error(
         "the schema document describes wire protocol {found}; the generated code speaks protocol {}",
-        mizan::PROTOCOL_VERSION
+        mizan_protocol::PROTOCOL_VERSION
     )]
     UnsupportedProtocol {
         /// The `protocol` member.

@@ -33,8 +33,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mizan::schema::SCHEMA_VERSION;
-pub use mizan::schema::SchemaDocument;
+use mizan_protocol::schema::SCHEMA_VERSION;
+pub use mizan_protocol::schema::SchemaDocument;
 use serde_json::Value;
 
 mod emit;
@@ -188,7 +188,7 @@ pub fn parse(text: &str) -> Result<SchemaDocument, CodegenError> {
         });
     }
     let doc: SchemaDocument = serde_json::from_value(raw).map_err(CodegenError::Malformed)?;
-    if doc.protocol != mizan::PROTOCOL_VERSION {
+    if doc.protocol != mizan_protocol::PROTOCOL_VERSION {
         return Err(CodegenError::UnsupportedProtocol {
             found: doc.protocol,
         });

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, FieldErrors, Result, report_fields};
 use crate::function::Output;
-use crate::params::{Params, integral_floats};
+use mizan_protocol::{Params, integral_floats};
 
 pub use crate::auth::Guard;
 pub use crate::function::{FunctionDef, FunctionRef, Registration, Target, TargetRef};

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::invalidation::Invalidation;
-use crate::params::Params;
+use mizan_protocol::Params;
 
 /// A typed handle for a context, declared once with [`context!`](crate::context!) and
 /// referred to by `#[client(context = …, affects = […])]`.

@@ -52,6 +52,19 @@ impl Error {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// 400 `bad_request` about one argument or parameter: the message is also given under
+    /// `fields`, keyed by its name.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::bad_request(message.clone())
+            .with_fields(FieldErrors::from([(field.into(), vec![message])]))
+    }
+
+    /// 400 `bad_request` for a context parameter that could not be read, naming it.
+    pub(crate) fn param(e: mizan_protocol::ParamError) -> Self {
+        Self::bad_field(e.param, e.message)
+    }
+
     /// 401 `unauthorized`: the function needs an identity and the request has none.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)

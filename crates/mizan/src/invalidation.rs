@@ -1,190 +1,41 @@
 //! What a call invalidates, and the `X-Mizan-Invalidate` header that carries it on the
-//! view path.
-//!
-//! In a JSON body an invalidation is either a context name (`"todos"`: every instance) or
-//! `{"context": "todos", "params": {"project": 3}}` (the instances whose parameters match).
-//! In the header each item is the name, or the RFC 8785 JSON of the object, percent-encoded
-//! with the `encodeURIComponent` set, and items are separated by commas; since commas are
-//! encoded inside items, a header that a proxy folded or split still decodes to the same
-//! list. Pinned by `spec/vectors/invalidate-header.json`.
-
-use std::collections::HashSet;
+//! view path: the protocol's codec ([`mizan_protocol::invalidation`]) with `http` types.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use percent_encoding::{percent_decode_str, utf8_percent_encode};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+pub use mizan_protocol::invalidation::{HeaderError, Invalidation, decode_header, normalize};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::params::{COMPONENT, Params, canonical_json};
 
 /// The header that carries invalidations on view-path responses.
-pub static HEADER: HeaderName = HeaderName::from_static("x-mizan-invalidate");
-
-/// One invalidation: a whole context, or the instances of a context whose parameters match.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Invalidation {
-    /// Every instance of the context with this name.
-    Context(String),
-    /// The instances of `context` whose parameters contain `params`.
-    Scoped {
-        /// The context name.
-        context: String,
-        /// The parameters every hit instance has (with equal values).
-        params: Params,
-    },
-}
-
-impl Invalidation {
-    /// The context this invalidation hits.
-    pub fn context(&self) -> &str {
-        match self {
-            Invalidation::Context(name) | Invalidation::Scoped { context: name, .. } => name,
-        }
-    }
-
-    /// Scopes an invalidation of `context` to `params`; an empty or poisoned parameter set
-    /// gives the whole context, so an invalidation is never narrower than asked.
-    pub fn scoped(context: impl Into<String>, params: Params) -> Self {
-        let context = context.into();
-        if params.is_empty() || params.is_poisoned() {
-            Invalidation::Context(context)
-        } else {
-            Invalidation::Scoped { context, params }
-        }
-    }
-
-    /// Whether an instance of `context` with `params` is hit.
-    pub fn hits(&self, context: &str, params: &Params) -> bool {
-        match self {
-            Invalidation::Context(name) => name == context,
-            Invalidation::Scoped {
-                context: name,
-                params: scope,
-            } => name == context && scope.matches(params),
-        }
-    }
-
-    fn header_item(&self) -> String {
-        let text = match self {
-            Invalidation::Context(name) => name.clone(),
-            Invalidation::Scoped { .. } => {
-                canonical_json(&serde_json::to_value(self).unwrap_or(Value::Null))
-            }
-        };
-        utf8_percent_encode(&text, COMPONENT).to_string()
-    }
-}
-
-impl From<&Context> for Invalidation {
-    fn from(context: &Context) -> Self {
-        Invalidation::Context(context.name().to_owned())
-    }
-}
-
-/// Removes duplicates and scoped entries already covered by an unscoped one for the same
-/// context, keeping first-occurrence order.
-pub fn normalize(list: Vec<Invalidation>) -> Vec<Invalidation> {
-    let whole: HashSet<String> = list
-        .iter()
-        .filter_map(|i| match i {
-            Invalidation::Context(name) => Some(name.clone()),
-            Invalidation::Scoped { .. } => None,
-        })
-        .collect();
-    let mut seen = HashSet::new();
-    list.into_iter()
-        .filter(|i| match i {
-            Invalidation::Scoped { context, .. } if whole.contains(context) => false,
-            _ => seen.insert(i.header_item()),
-        })
-        .collect()
-}
+pub static HEADER: HeaderName = HeaderName::from_static(mizan_protocol::invalidation::HEADER_NAME);
 
 /// The `X-Mizan-Invalidate` value for a list, or `None` when it is empty.
 pub fn encode_header(list: &[Invalidation]) -> Option<HeaderValue> {
-    if list.is_empty() {
-        return None;
-    }
-    let items: Vec<String> = list.iter().map(Invalidation::header_item).collect();
+    let text = mizan_protocol::invalidation::encode_header(list)?;
     // Percent-encoded items are visible ASCII, always a valid header value.
-    HeaderValue::from_str(&items.join(", ")).ok()
+    HeaderValue::from_str(&text).ok()
 }
 
 /// Decodes every `X-Mizan-Invalidate` field of a header map (a proxy may have split or
 /// folded them) into one list.
+///
+/// # Errors
+/// 400 `bad_request` for a value that is not visible ASCII or an item that is not valid.
 pub fn decode_headers(headers: &HeaderMap) -> Result<Vec<Invalidation>> {
     let mut out = Vec::new();
     for value in headers.get_all(&HEADER) {
         let text = value
             .to_str()
             .map_err(|_| Error::bad_request("X-Mizan-Invalidate is not visible ASCII"))?;
-        out.extend(decode_header(text)?);
+        out.extend(decode_header(text).map_err(|e| Error::bad_request(e.0))?);
     }
     Ok(out)
 }
 
-/// Decodes one `X-Mizan-Invalidate` value.
-pub fn decode_header(text: &str) -> Result<Vec<Invalidation>> {
-    text.split(',')
-        .map(|item| item.trim_matches([' ', '\t']))
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            let decoded = percent_decode_str(item)
-                .decode_utf8()
-                .map_err(|_| Error::bad_request("X-Mizan-Invalidate item is not UTF-8"))?;
-            if decoded.starts_with('{') {
-                serde_json::from_str::<Invalidation>(&decoded).map_err(|e| {
-                    Error::bad_request(format!("X-Mizan-Invalidate item is not valid: {e}"))
-                })
-            } else {
-                Ok(Invalidation::Context(decoded.into_owned()))
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::params;
-
-    #[test]
-    fn header_round_trips_awkward_params() {
-        let list = vec![
-            Invalidation::Context("todos".into()),
-            Invalidation::scoped(
-                "todos",
-                params! { project: 3, title: "a, b \"c\" ü 🎉", tags: vec!["x", "y"] },
-            ),
-        ];
-        let header = encode_header(&list).unwrap();
-        assert!(
-            header
-                .to_str()
-                .unwrap()
-                .starts_with("todos, %7B%22context%22")
-        );
-        assert_eq!(decode_header(header.to_str().unwrap()).unwrap(), list);
-    }
-
-    #[test]
-    fn unscoped_covers_scoped() {
-        let list = vec![
-            Invalidation::scoped("todos", params! { project: 3 }),
-            Invalidation::Context("todos".into()),
-            Invalidation::Context("todos".into()),
-            Invalidation::scoped("projects", params! { id: 1 }),
-            Invalidation::scoped("projects", params! { id: 1 }),
-        ];
-        assert_eq!(
-            normalize(list),
-            vec![
-                Invalidation::Context("todos".into()),
-                Invalidation::scoped("projects", params! { id: 1 }),
-            ]
-        );
+impl From<&Context> for Invalidation {
+    fn from(context: &Context) -> Self {
+        Invalidation::Context(context.name().to_owned())
     }
 }

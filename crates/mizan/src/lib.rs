@@ -8,7 +8,6 @@ mod cx;
 mod error;
 mod function;
 pub mod invalidation;
-mod params;
 mod registry;
 mod router;
 pub mod schema;
@@ -26,7 +25,10 @@ pub use function::{FunctionDef, Output};
 /// The boxed future [`IdentityResolver::resolve`] returns.
 pub use futures_util::future::BoxFuture;
 pub use invalidation::Invalidation;
-pub use params::{Params, canonical_json};
+/// The wire protocol on its own (canonical JSON, parameters, invalidations, the schema
+/// document): what codegen, the CLI and the edge proxy depend on.
+pub use mizan_protocol as protocol;
+pub use mizan_protocol::{Params, canonical_json};
 pub use schema::{Diagnostic, Level};
 pub use serve::{Server, serve};
 
@@ -34,7 +36,19 @@ pub use serve::{Server, serve};
 pub use mizan_macros::client;
 
 /// The protocol version this crate speaks (`spec/PROTOCOL.md`).
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = mizan_protocol::PROTOCOL_VERSION;
+
+/// Builds [`Params`] from `name: value` pairs: `params! { project: a.project }`.
+///
+/// Values are serialized with serde; `null` values are dropped. A value that cannot be
+/// serialized poisons the set, and an invalidation scoped by it widens to the whole
+/// context (never narrower than asked) with an error in the log.
+#[macro_export]
+macro_rules! params {
+    ($($name:ident : $value:expr),* $(,)?) => {
+        $crate::Params::new()$(.push(::core::stringify!($name), &$value))*
+    };
+}
 
 /// The default base path of the Mizan endpoints.
 pub const DEFAULT_BASE_PATH: &str = "/api/mizan";

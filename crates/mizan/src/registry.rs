@@ -52,7 +52,7 @@ pub(crate) fn inspect(
     base_path: &str,
 ) -> (SchemaDocument, Vec<Diagnostic>) {
     let (defs, mut diagnostics) = dedupe(defs);
-    let doc = SchemaDocument::build(&defs, base_path);
+    let doc = crate::schema::describe(&defs, base_path);
     diagnostics.extend(lint(&doc));
     (doc, diagnostics)
 }

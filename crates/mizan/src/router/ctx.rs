@@ -20,7 +20,7 @@ use crate::cx::Cx;
 use crate::error::{Error, FieldErrors, Result};
 use crate::function::Body as OutputBody;
 use crate::invalidation::{self, normalize};
-use crate::params::Params;
+use mizan_protocol::Params;
 
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
@@ -56,7 +56,7 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
     for def in &ctx.functions {
         def.guard.check(identity.as_ref())?;
     }
-    let params = Params::from_query(parts.uri.query().unwrap_or_default())?;
+    let params = Params::from_query(parts.uri.query().unwrap_or_default()).map_err(Error::param)?;
     if let Some(unknown) = params
         .as_map()
         .keys()

@@ -16,8 +16,8 @@ use crate::cx::Cx;
 use crate::error::{Error, Result};
 use crate::function::{FunctionDef, Output};
 use crate::invalidation::{Invalidation, normalize};
-use crate::params::Params;
 use crate::registry::FnEntry;
+use mizan_protocol::Params;
 
 /// Resolves the caller with the configured resolver.
 pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Identity>> {
@@ -102,7 +102,7 @@ pub(crate) fn checked(shared: &Shared, function: &str, invalidation: Invalidatio
             }
             scoped(shared, function, &context, params)
         }
-        whole @ Invalidation::Context(_) => whole,
+        whole => whole,
     }
 }
 

@@ -8,13 +8,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use axum::response::Redirect;
-use http::{HeaderMap, HeaderValue};
-use mizan::invalidation::{HEADER, decode_header, decode_headers, encode_header, normalize};
-use mizan::{Cx, Identity, Invalidation, Mizan, Params, Result, canonical_json, params};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use mizan_protocol::invalidation::{decode_header, encode_header, normalize};
+use mizan_protocol::{Invalidation, Params, canonical_json};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
 const FEATURES: [&str; 6] = [
@@ -139,12 +136,11 @@ fn params_decode_vectors() {
                 assert_eq!(params.to_query(), v.str("canonical"), "{}", v.what);
             }
             (Err(e), Some(expected)) => {
-                assert_eq!(e.status().as_u16(), expected["status"], "{}", v.what);
-                assert_eq!(e.code(), expected["code"], "{}", v.what);
-                let fields: Vec<&String> =
-                    e.fields().map(|f| f.keys().collect()).unwrap_or_default();
+                // A parameter error is always `400 bad_request` naming its parameter.
+                assert_eq!(expected["status"], 400, "{}", v.what);
+                assert_eq!(expected["code"], "bad_request", "{}", v.what);
                 assert_eq!(
-                    json!(fields),
+                    json!([e.param]),
                     expected["fields"],
                     "{} (error fields)",
                     v.what
@@ -190,24 +186,30 @@ fn invalidate_header_vectors() {
             // Both ways.
             let list = v.list("list");
             let encoded = encode_header(&list);
-            let text = encoded.as_ref().map(|h| h.to_str().expect("visible ASCII"));
+            let text = encoded.as_deref();
+            assert!(
+                text.is_none_or(|t| t.bytes().all(|b| b == b' ' || b.is_ascii_graphic())),
+                "{}: a header value is visible ASCII",
+                v.what
+            );
             assert_eq!(json!(text), *header, "{} (encode)", v.what);
             let decoded = decode_header(text.unwrap_or_default())
                 .unwrap_or_else(|e| panic!("{}: the encoded header does not decode: {e}", v.what));
             assert_eq!(canonical(&decoded), canonical(&list), "{} (decode)", v.what);
             continue;
         }
-        let mut headers = HeaderMap::new();
-        for field in v.get("fields").as_array().expect("fields is an array") {
-            let value = HeaderValue::from_str(field.as_str().expect("a field is a string"))
-                .unwrap_or_else(|e| panic!("{}: not a header value: {e}", v.what));
-            headers.append(HEADER.clone(), value);
-        }
-        match (decode_headers(&headers), v.v.get("list")) {
+        // Several header fields (a proxy split or folded them) decode to one list.
+        let fields = v.get("fields").as_array().expect("fields is an array");
+        let decoded: Result<Vec<Invalidation>, _> = fields
+            .iter()
+            .map(|f| decode_header(f.as_str().expect("a field is a string")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|lists| lists.concat());
+        match (decoded, v.v.get("list")) {
             (Ok(list), Some(expected)) => {
                 assert_eq!(canonical(&list), canonical(expected), "{}", v.what);
             }
-            (Err(e), None) => assert_eq!(e.status().as_u16(), 400, "{}", v.what),
+            (Err(_), None) => {}
             (Ok(list), None) => panic!("{}: expected an error, decoded {list:?}", v.what),
             (Err(e), Some(_)) => panic!("{}: expected a list, failed with {e}", v.what),
         }
@@ -295,139 +297,4 @@ fn vector_files_follow_their_schema() {
         !errors(&schema, &bad).is_empty(),
         "a vector of the wrong shape is rejected"
     );
-}
-
-// A small API with every kind of function and option, for the schema document.
-
-mizan::context!(pub(crate) TODOS = "todos");
-
-/// A todo.
-#[derive(Serialize, Deserialize, JsonSchema)]
-pub(crate) struct Todo {
-    id: i64,
-    title: String,
-    done: bool,
-}
-
-/// Filters for the todo list.
-#[derive(Serialize, Deserialize, JsonSchema)]
-pub(crate) struct Filter {
-    done: Option<bool>,
-    tags: Vec<String>,
-}
-
-/// The todos of a project.
-///
-/// Fetched with the rest of `todos`.
-#[mizan::client(context = TODOS, cache = 30)]
-pub(crate) async fn todo_list(_cx: &Cx, project: i64, filter: Option<Filter>) -> Result<Vec<Todo>> {
-    let _ = (project, filter);
-    Ok(Vec::new())
-}
-
-#[mizan::client(context = TODOS, cache = 60)]
-pub(crate) async fn todo_count(project: i64) -> Result<u64> {
-    let _ = project;
-    Ok(0)
-}
-
-/// Who is asking.
-#[mizan::client(query, auth = true, private = true)]
-pub(crate) async fn me(cx: &Cx) -> Result<String> {
-    Ok(cx.user()?.id.clone())
-}
-
-fn is_editor(identity: &Identity) -> bool {
-    identity.has_role("editor")
-}
-
-#[mizan::client(
-    affects = [TODOS],
-    affects_params = |a, _r| params! { project: a.project },
-    auth = "staff",
-    rev = 2
-)]
-pub(crate) async fn add_todo(project: i64, title: String) -> Result<Todo> {
-    Ok(Todo {
-        id: project,
-        title,
-        done: false,
-    })
-}
-
-#[mizan::client(affects = [todo_list], auth = is_editor, route = "/todos/{id}/toggle", methods = [POST, PUT])]
-pub(crate) async fn toggle(id: i64) -> Result<Redirect> {
-    Ok(Redirect::to(&format!("/todos/{id}")))
-}
-
-#[mizan::client(route = "/ping")]
-pub(crate) async fn ping() -> Result<String> {
-    Ok("pong".into())
-}
-
-fn app() -> Mizan {
-    Mizan::builder()
-        .functions(mizan::functions![
-            todo_list, todo_count, me, add_todo, toggle, ping
-        ])
-        .build()
-        .expect("the test graph is valid")
-}
-
-/// Breaks a schema document in one way.
-type Breaks = fn(&mut Map<String, Value>);
-
-#[test]
-fn schema_document_follows_its_schema() {
-    let schema = validator(
-        &read_json(&spec().join("schema-document.schema.json")),
-        "schema-document.schema.json",
-    );
-    let document = serde_json::to_value(app().schema()).expect("the document serializes");
-    let problems = errors(&schema, &document);
-    assert!(problems.is_empty(), "{problems:#?}\n{document:#}");
-
-    // What the test API must show, so the check above covers every shape.
-    assert_eq!(document["contexts"]["todos"]["cache"], 30);
-    assert_eq!(document["contexts"]["me"]["implicit"], true);
-    assert_eq!(document["functions"]["toggle"]["path"], "view");
-    assert_eq!(document["functions"]["toggle"]["result"], Value::Null);
-    assert_eq!(
-        document["functions"]["toggle"]["auth"],
-        "predicate:is_editor"
-    );
-    assert_eq!(document["functions"]["ping"]["args"]["type"], "object");
-
-    // And the schema rejects what it should.
-    let broken: [(&str, Breaks); 7] = [
-        ("another format", |d| {
-            d.insert("format".into(), json!("other"));
-        }),
-        ("an unknown version", |d| {
-            d.insert("version".into(), json!(2));
-        }),
-        ("a base path ending with /", |d| {
-            d.insert("base_path".into(), json!("/api/"));
-        }),
-        ("a query without a context", |d| {
-            d["functions"]["todo_list"]["context"] = Value::Null;
-        }),
-        ("an rpc function without a result schema", |d| {
-            d["functions"]["add_todo"]["result"] = Value::Null;
-        }),
-        ("an unknown function option", |d| {
-            d["functions"]["ping"]["websocket"] = json!(true);
-        }),
-        ("a definition that is not a JSON Schema", |d| {
-            d["$defs"]["Todo"]["type"] = json!(5);
-        }),
-    ];
-    for (what, breaks) in broken {
-        let mut doc = document.as_object().cloned().expect("an object");
-        breaks(&mut doc);
-        assert!(
-            !errors(&schema, &Value::Object(doc)).is_empty(),
-            "a document with {what} is rejected"
-        );
-    }
 }

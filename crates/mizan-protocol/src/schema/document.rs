@@ -3,11 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use schemars::generate::SchemaSettings;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::function::{FunctionDef, Target};
 
 /// The format version of [`SchemaDocument`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -135,58 +132,17 @@ impl std::fmt::Display for Source {
 }
 
 impl SchemaDocument {
-    /// Describes `defs` (already checked for duplicate names) served at `base_path`.
-    pub(crate) fn build(defs: &[&'static FunctionDef], base_path: &str) -> Self {
-        let settings = SchemaSettings::draft2020_12().with(|s| s.meta_schema = None);
-        // Arguments are what the server deserializes, results what it serializes: the two
-        // differ for `Option` fields, `skip_serializing_if`, `default`, aliases.
-        let mut generator = settings.clone().for_deserialize().into_generator();
-        let mut results = settings.for_serialize().into_generator();
-        let mut functions = BTreeMap::new();
-        for def in defs {
-            let (args, result) = (def.schema)(&mut generator, &mut results);
-            let affects = def
-                .affects
-                .iter()
-                .map(|t| match t() {
-                    Target::Context(c) => c.name().to_owned(),
-                    Target::Function(f) => f.name.to_owned(),
-                })
-                .collect();
-            functions.insert(
-                def.name.to_owned(),
-                FunctionDoc {
-                    kind: if def.is_query() {
-                        Kind::Query
-                    } else {
-                        Kind::Mutation
-                    },
-                    context: def.context_name().map(str::to_owned),
-                    path: if result.is_some() {
-                        ReturnPath::Rpc
-                    } else {
-                        ReturnPath::View
-                    },
-                    docs: def.docs.to_owned(),
-                    args: args.to_value(),
-                    result: result.map(|s| s.to_value()),
-                    affects,
-                    affects_params: def.scoped,
-                    auth: def.guard.describe(),
-                    private: def.private,
-                    route: def.route.map(|path| RouteDoc {
-                        path: path.to_owned(),
-                        methods: def.methods.iter().map(|m| (*m).to_owned()).collect(),
-                    }),
-                    rev: def.rev,
-                    cache: def.cache,
-                    source: Some(Source {
-                        file: def.file.to_owned(),
-                        line: def.line,
-                    }),
-                },
-            );
-        }
+    /// Puts a document together from its functions (described by a backend) and the shared
+    /// definitions of their argument-side and result-side schemas: contexts are derived
+    /// from the functions (`named` lists the named contexts with where each is declared;
+    /// a standalone query gets an implicit context of its own name).
+    pub fn assemble(
+        base_path: &str,
+        functions: BTreeMap<String, FunctionDoc>,
+        named: &[(String, Option<Source>)],
+        input_defs: Map<String, Value>,
+        output_defs: Map<String, Value>,
+    ) -> Self {
         let mut doc = SchemaDocument {
             format: "mizan-schema".into(),
             version: SCHEMA_VERSION,
@@ -196,21 +152,21 @@ impl SchemaDocument {
             functions,
             defs: BTreeMap::new(),
         };
-        merge_defs(
-            &mut doc,
-            generator.take_definitions(true),
-            results.take_definitions(true),
-        );
-        for def in defs {
-            if let Some(ctx) = def.context {
-                doc.contexts
-                    .entry(ctx.name().to_owned())
-                    .or_insert_with(|| ContextDoc::empty(false, Some(ctx.source())));
-            }
-        }
-        for def in defs.iter().filter(|d| d.query && d.context.is_none()) {
+        merge_defs(&mut doc, input_defs, output_defs);
+        for (name, source) in named {
             doc.contexts
-                .entry(def.name.to_owned())
+                .entry(name.clone())
+                .or_insert_with(|| ContextDoc::empty(false, source.clone()));
+        }
+        let standalone: Vec<String> = doc
+            .functions
+            .iter()
+            .filter(|(name, f)| f.kind == Kind::Query && f.context.as_deref() == Some(name))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in standalone {
+            doc.contexts
+                .entry(name)
                 .or_insert_with(|| ContextDoc::empty(true, None));
         }
         let names: Vec<String> = doc.contexts.keys().cloned().collect();
@@ -239,7 +195,7 @@ impl SchemaDocument {
 }
 
 impl ContextDoc {
-    fn empty(implicit: bool, source: Option<(&'static str, u32)>) -> Self {
+    fn empty(implicit: bool, source: Option<Source>) -> Self {
         Self {
             functions: Vec::new(),
             params: BTreeMap::new(),
@@ -247,10 +203,7 @@ impl ContextDoc {
             private: false,
             cache: None,
             implicit,
-            source: source.map(|(file, line)| Source {
-                file: file.to_owned(),
-                line,
-            }),
+            source,
         }
     }
 }

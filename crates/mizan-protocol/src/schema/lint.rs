@@ -32,7 +32,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn error(rule: &'static str, message: String, source: Option<Source>) -> Self {
+    /// An error-level finding.
+    pub fn error(rule: &'static str, message: String, source: Option<Source>) -> Self {
         Self {
             level: Level::Error,
             rule,

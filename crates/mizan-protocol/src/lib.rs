@@ -1,0 +1,25 @@
+//! The Mizan wire protocol, without a server: what every implementation (the `mizan` server
+//! crate, the code generator, the CLI, the edge proxy, a backend in another language) must
+//! agree on, byte for byte.
+//!
+//! - [`canonical_json`]: RFC 8785 canonical JSON, the one spelling of a value;
+//! - [`Params`]: a context instance's parameters, their canonical URL and how an
+//!   invalidation scope matches them;
+//! - [`invalidation`]: what a call invalidates and the `X-Mizan-Invalidate` header codec;
+//! - [`schema`]: the versioned schema document, its lint (`mizan check`) and its OpenAPI
+//!   rendering.
+//!
+//! The contract is `spec/PROTOCOL.md` with the vectors in `spec/vectors/`, which this
+//! crate's tests run. No HTTP server, runtime or validation library is a dependency.
+
+mod canonical;
+pub mod invalidation;
+mod params;
+pub mod schema;
+
+pub use canonical::{COMPONENT, canonical_json, integral_floats, utf16_cmp};
+pub use invalidation::Invalidation;
+pub use params::{ParamError, Params};
+
+/// The protocol version (`spec/PROTOCOL.md`).
+pub const PROTOCOL_VERSION: u32 = 1;
