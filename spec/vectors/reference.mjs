@@ -88,11 +88,12 @@ export function decodeParams(query) {
   return out;
 }
 
-/** Whether an instance with `instance` params is hit by an invalidation scoped to `scope`. */
+/** Whether an instance with `instance` params is hit by an invalidation scoped to `scope`:
+ *  unless it holds a scope key with a different value (a key it lacks is a hit). */
 export function matches(scope, instance) {
   const inst = dropNulls(instance);
   return Object.entries(dropNulls(scope)).every(
-    ([k, v]) => Object.hasOwn(inst, k) && canonicalJson(inst[k]) === canonicalJson(v),
+    ([k, v]) => !Object.hasOwn(inst, k) || canonicalJson(inst[k]) === canonicalJson(v),
   );
 }
 

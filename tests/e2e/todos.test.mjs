@@ -2,10 +2,12 @@
 // React front end built in development mode (so StrictMode's double mount is on).
 //
 // Run by scripts/test (`node --test tests/e2e/`), after it has built the example binary and
-// the front end (`web/dist-e2e`). Needs /usr/bin/chromium (scripts/test installs it).
+// the front end (`web/dist-e2e`). Needs /usr/bin/chromium (scripts/test installs it). The
+// binary's path comes from cargo (so CARGO_TARGET_DIR and the like are honoured); run alone,
+// the test builds the example first.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,10 +18,31 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const binary = join(root, "examples", "target", "debug", "example-todos");
 const webDist = join(root, "examples", "todos", "web", "dist-e2e");
 const work = mkdtempSync(join(tmpdir(), "mizan-e2e-"));
 const database = join(work, "todos.db");
+
+/** The example server's executable, as cargo reports it: `cargo build` is a no-op when
+ *  scripts/test has built it already, and it knows the target directory (CARGO_TARGET_DIR,
+ *  `build.target-dir`, a `--target` triple), which a path spelled out here would not. */
+function exampleBinary() {
+  const cargo = process.env.CARGO ?? "cargo";
+  const manifest = join(root, "examples", "Cargo.toml");
+  const args = ["build", "--locked", "--manifest-path", manifest, "-p", "example-todos"];
+  const r = spawnSync(cargo, [...args, "--message-format=json-render-diagnostics"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`\`${cargo} ${args.join(" ")}\` failed (exit ${r.status})`);
+  for (const line of r.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const m = JSON.parse(line);
+    if (m.reason === "compiler-artifact" && m.target?.name === "example-todos" && m.executable) return m.executable;
+  }
+  throw new Error(`\`${cargo} ${args.join(" ")}\` reported no executable for example-todos`);
+}
 
 /** A free TCP port on loopback. */
 function freePort() {
@@ -60,10 +83,15 @@ async function startServer(databaseUrl) {
   throw new Error(`the example server did not start on ${url}`);
 }
 
+let binary;
 let server;
 let browser;
+/** Every response to a Mizan protocol URL in the whole run, and those that redirected. */
+const apiResponses = [];
+const redirects = [];
 
 before(async () => {
+  binary = exampleBinary();
   server = await startServer(`sqlite://${database}?mode=rwc`);
   // A second project, so that scoping has something to leave alone.
   const r = await fetch(`${server.url}/api/mizan/call/add_project/`, {
@@ -101,6 +129,16 @@ async function open(url) {
     const u = new URL(req.url());
     if (u.pathname.startsWith("/api/") || u.pathname.startsWith("/todos/")) {
       log.push(`${req.method()} ${u.pathname}${u.search}`);
+    }
+  });
+  // The kernel builds canonical URLs, so a server that answers 308 to non-canonical context
+  // URLs never has to redirect it. 304 is not a redirect: it answers a conditional request.
+  page.on("response", (res) => {
+    const u = new URL(res.url());
+    if (!u.pathname.startsWith("/api/mizan/")) return;
+    apiResponses.push(`${res.status()} ${u.pathname}${u.search}`);
+    if (res.status() >= 300 && res.status() < 400 && res.status() !== 304) {
+      redirects.push(`${res.request().method()} ${u.pathname}${u.search} → ${res.status()} ${res.headers().location ?? ""}`);
     }
   });
   const errors = [];
@@ -234,4 +272,10 @@ test("a server 500 shows the typed error in the UI", async () => {
   } finally {
     readOnly.child.kill();
   }
+});
+
+// Last (node:test runs these top-level tests in order): over every page of every test above.
+test("the kernel sent no request that was redirected, in the whole run", () => {
+  assert.ok(apiResponses.length > 0, "no response to a /api/mizan/ URL was seen");
+  assert.deepEqual(redirects, []);
 });

@@ -4,7 +4,7 @@ import type { MizanError } from "./mizan-error";
  *  the same as absent (PROTOCOL.md §4). */
 export type Params = Record<string, unknown>;
 
-/** A context name (every instance) or a scope (instances whose params match, §7.1). */
+/** A context name (every instance) or a scope (the instances its params hit, §4.3, §7.1). */
 export type Invalidation = string | { context: string; params: Params };
 
 export type EntryStatus = "pending" | "success" | "error";

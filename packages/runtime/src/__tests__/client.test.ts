@@ -440,9 +440,34 @@ describe("invalidation", () => {
     await flush();
     expect(urls()).toEqual(["/api/mizan/ctx/todos/?done=false&project=4"]);
     f.requests.length = 0;
-    c.invalidate([{ context: "todos", params: { project: 3, done: false } }, { context: "projects", params: { id: 1 } }]);
+    c.invalidate([{ context: "todos", params: { project: 3, done: true } }, { context: "projects", params: { id: 1 } }]);
+    await flush();
+    // todos 3 lacks `done` and projects lacks `id`: both hit; todos 4 holds another project
+    expect(urls()).toEqual(["/api/mizan/ctx/projects/", "/api/mizan/ctx/todos/?project=3"]);
+    f.requests.length = 0;
+    c.invalidate([{ context: "todos", params: { project: 4, done: true } }, { context: "todos", params: { project: 5 } }]);
     await flush();
     expect(urls()).toEqual([]);
+  });
+
+  it("a scope refetches the unfiltered instance that lacks one of its keys (issue 6)", async () => {
+    const c = client();
+    const unfiltered = todos({ project: 3 });
+    const other = todos({ project: 4 });
+    c.subscribe(unfiltered, () => {});
+    c.subscribe(other, () => {});
+    await flush();
+    await f.requests[0]!.json({ todo_list: ["a"] });
+    await f.requests[1]!.json({ todo_list: ["b"] });
+    f.requests.length = 0;
+    c.invalidate([{ context: "todos", params: { project: 3, done: false } }]);
+    await flush();
+    // {project: 3} lists the undone todos of project 3 too, so it changed; project 4 did not
+    expect(urls()).toEqual(["/api/mizan/ctx/todos/?project=3"]);
+    expect(c.getState(unfiltered).fetchStatus).toBe("fetching");
+    expect(c.getState(other)).toMatchObject({ fetchStatus: "idle", stale: false, data: { todo_list: ["b"] } });
+    await f.last().json({ todo_list: ["a", "new"] });
+    expect(c.getState(unfiltered)).toMatchObject({ status: "success", data: { todo_list: ["a", "new"] } });
   });
 
   it("batches one response's invalidations into one round: each entry refetches once", async () => {

@@ -60,10 +60,13 @@ describe("parameters", () => {
     }
   });
 
-  it("hits ignores null scope members and needs own instance members", () => {
+  it("hits ignores null members on both sides and reads only own instance members", () => {
     expect(hits({ context: "t", params: { project: 3, done: null } }, "t", { project: 3 })).toBe(true);
-    expect(hits({ context: "t", params: { project: 3 } }, "t", { project: null })).toBe(false);
-    expect(hits({ context: "t", params: { constructor: {} } }, "t", {})).toBe(false);
+    expect(hits({ context: "t", params: { project: 3 } }, "t", { project: null })).toBe(true);
+    expect(hits({ context: "t", params: { project: 3 } }, "t", { project: undefined } as never)).toBe(true);
+    // `constructor` is inherited, not a member of the instance: lacking it is a hit
+    expect(hits({ context: "t", params: { constructor: {} } }, "t", {})).toBe(true);
+    expect(hits({ context: "t", params: { project: 3, done: false } }, "t", { project: 3, done: true })).toBe(false);
   });
 });
 
