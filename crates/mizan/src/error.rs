@@ -92,6 +92,16 @@ impl Error {
         e
     }
 
+    /// 408 `body_timeout`: the request body did not arrive within `deadline`
+    /// ([`Server::body_read_timeout`](crate::Server::body_read_timeout)).
+    pub(crate) fn body_timeout(deadline: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the request body did not arrive within {deadline:?}"),
+        )
+    }
+
     /// 413 `payload_too_large`.
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
@@ -136,6 +146,16 @@ impl Error {
         );
         e.source = Some(cause.into());
         e
+    }
+
+    /// 503 `timeout`: the request was not answered within `deadline`
+    /// ([`Server::request_timeout`](crate::Server::request_timeout)).
+    pub(crate) fn request_timeout(deadline: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request was not answered within {deadline:?}"),
+        )
     }
 
     /// Attaches per-field messages (used for 400 argument errors and 422).
