@@ -39,13 +39,16 @@ pub fn decode_args<A: DeserializeOwned>(args: &Value) -> Result<A> {
     serde_path_to_error::deserialize::<_, A>(args).map_err(|e| {
         let inner = e.inner().to_string();
         let path = e.path().to_string();
-        let field = if path == "." {
+        let missing = path == ".";
+        let field = if missing {
             missing_field(&inner).unwrap_or_default()
         } else {
             path
         };
         let message = if field.is_empty() {
             format!("invalid arguments: {inner}")
+        } else if missing {
+            format!("missing argument `{field}`")
         } else {
             format!("invalid argument `{field}`: {inner}")
         };
@@ -146,17 +149,18 @@ impl<T: IntoResponse> ViewProbe for &Probe<T> {}
 pub struct DataPath;
 
 impl DataPath {
-    /// Serializes a result into a buffer sized like the function's previous result
-    /// (`size` remembers it), so a typical result is written without regrowing.
+    /// Serializes a result, object keys sorted at every depth (the protocol's promise),
+    /// into a buffer sized like the function's previous result (`size` remembers it, at
+    /// most 64 KiB: one large result must not make every later one preallocate as much).
     pub fn output<T: Serialize>(
         self,
         result: T,
         scope: Option<Params>,
         size: &AtomicUsize,
     ) -> Result<Output> {
-        let mut buf = Vec::with_capacity(size.load(Ordering::Relaxed).clamp(64, 1 << 20));
-        serde_json::to_writer(&mut buf, &result)?;
-        size.store(buf.len() + buf.len() / 8, Ordering::Relaxed);
+        const MAX_HINT: usize = 64 << 10;
+        let buf = crate::json::to_sorted_vec(&result, size.load(Ordering::Relaxed).max(64))?;
+        size.store((buf.len() + buf.len() / 8).min(MAX_HINT), Ordering::Relaxed);
         Ok(Output::data(buf, scope))
     }
 

@@ -5,13 +5,19 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use http::HeaderName;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 
 use crate::error::{Error, Result};
 
 /// The caller of a request, as a resolver found it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Build one with [`Identity::user`] and the `with_…` methods; fields may be read and set
+/// directly. Claims of your own scheme (a tenant, a token's scopes, a session handle) go in
+/// [`extensions`](Self::extensions), by type.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Identity {
     /// A stable user id (it keys private caches later on).
     pub id: String,
@@ -21,7 +27,23 @@ pub struct Identity {
     pub superuser: bool,
     /// Free-form roles for predicates.
     pub roles: Vec<String>,
+    /// Typed claims of the resolver's own (`identity.extensions.get::<Tenant>()`); not
+    /// compared by `==`.
+    pub extensions: http::Extensions,
 }
+
+/// Two identities are equal when id, staff, superuser and roles are; extensions are not
+/// compared.
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.staff == other.staff
+            && self.superuser == other.superuser
+            && self.roles == other.roles
+    }
+}
+
+impl Eq for Identity {}
 
 impl Identity {
     /// A plain user with this id.
@@ -30,6 +52,34 @@ impl Identity {
             id: id.into(),
             ..Self::default()
         }
+    }
+
+    /// The same identity, marked as staff.
+    #[must_use]
+    pub fn with_staff(mut self) -> Self {
+        self.staff = true;
+        self
+    }
+
+    /// The same identity, marked as superuser.
+    #[must_use]
+    pub fn with_superuser(mut self) -> Self {
+        self.superuser = true;
+        self
+    }
+
+    /// The same identity with one more role.
+    #[must_use]
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        self.roles.push(role.into());
+        self
+    }
+
+    /// The same identity with a typed claim in [`extensions`](Self::extensions).
+    #[must_use]
+    pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
     }
 
     /// Whether the identity has `role`.
@@ -46,6 +96,26 @@ impl Identity {
 pub trait IdentityResolver: Send + Sync + 'static {
     /// Resolves the identity from the request head.
     fn resolve<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Result<Option<Identity>>>;
+
+    /// The request headers the resolver reads (`Authorization`, `Cookie`): every response
+    /// that passed through it carries them in `Vary`, so no cache serves one caller's
+    /// response to another. Default: none.
+    fn vary(&self) -> Vec<HeaderName> {
+        Vec::new()
+    }
+
+    /// Called with every response of a request the resolver saw (success or error), before
+    /// it is sent: a session scheme sets or clears its cookie here. `identity` is what
+    /// [`resolve`](Self::resolve) found (`None` when anonymous or when resolving failed).
+    /// Default: nothing.
+    fn on_response<'a>(
+        &'a self,
+        identity: Option<&'a Identity>,
+        response: &'a mut http::response::Parts,
+    ) -> BoxFuture<'a, ()> {
+        let _ = (identity, response);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// The default resolver: every request is anonymous.
@@ -80,6 +150,10 @@ impl BearerTokens {
 }
 
 impl IdentityResolver for BearerTokens {
+    fn vary(&self) -> Vec<HeaderName> {
+        vec![AUTHORIZATION]
+    }
+
     fn resolve<'a>(&'a self, parts: &'a Parts) -> BoxFuture<'a, Result<Option<Identity>>> {
         let found = match parts.headers.get(AUTHORIZATION) {
             None => Ok(None),
@@ -98,6 +172,7 @@ impl IdentityResolver for BearerTokens {
 
 /// What `auth = …` requires of the caller.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Guard {
     /// No `auth` option: anyone.
     Public,
@@ -119,6 +194,9 @@ pub enum Guard {
 impl Guard {
     /// Checks an identity: 401 when anonymous and one is needed, 403 when it lacks what the
     /// guard requires.
+    ///
+    /// A predicate that panics is a 500 for this request (logged), never a dropped
+    /// connection.
     pub fn check(&self, identity: Option<&Identity>) -> Result<()> {
         let Some(who) = identity else {
             return match self {
@@ -130,7 +208,15 @@ impl Guard {
             Guard::Public | Guard::Authenticated => true,
             Guard::Staff => who.staff || who.superuser,
             Guard::Superuser => who.superuser,
-            Guard::Predicate { check, .. } => check(who),
+            Guard::Predicate { check, name } => std::panic::catch_unwind(
+                std::panic::AssertUnwindSafe(|| check(who)),
+            )
+            .map_err(|panic| {
+                Error::internal(format!(
+                    "guard predicate `{name}` panicked: {}",
+                    panic_message(panic.as_ref())
+                ))
+            })?,
         };
         if allowed {
             Ok(())
@@ -149,4 +235,13 @@ impl Guard {
             Guard::Predicate { name, .. } => Some(format!("predicate:{name}")),
         }
     }
+}
+
+/// The message of a panic payload (`&str` or `String`), for the log.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
 }

@@ -11,6 +11,7 @@ use crate::function::{FunctionDef, Registration};
 use crate::registry::{self, Registry};
 use crate::router::{self, Shared};
 use crate::schema::{Diagnostic, Level, SchemaDocument, openapi};
+use crate::sink::{InvalidationEvent, Sink};
 
 /// Why [`Builder::build`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,8 @@ pub struct Builder {
     resolver: Option<Arc<dyn IdentityResolver>>,
     base_path: String,
     body_limit: usize,
+    query_limit: usize,
+    sink: Sink,
 }
 
 impl Builder {
@@ -81,6 +84,28 @@ impl Builder {
         self
     }
 
+    /// Sets the longest accepted context query string (default 4 KiB); longer ones get
+    /// `414 uri_too_long`.
+    #[must_use]
+    pub fn query_limit(mut self, bytes: usize) -> Self {
+        self.query_limit = bytes;
+        self
+    }
+
+    /// Calls `listener` with every non-empty list of invalidations a request produces
+    /// (a call's `affects` and `cx.invalidate`, a query's run-time invalidations), as the
+    /// client receives it, before the response is sent. The HTTP body and header are
+    /// written from the same list; later a WebSocket push or an edge purge listens here.
+    /// A listener that panics is logged and skipped.
+    #[must_use]
+    pub fn on_invalidate(
+        mut self,
+        listener: impl Fn(&InvalidationEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.sink.listeners.push(Arc::new(listener));
+        self
+    }
+
     fn defs(&self) -> Vec<&'static FunctionDef> {
         match &self.functions {
             Some(list) => list.clone(),
@@ -117,12 +142,24 @@ impl Builder {
             shared: Arc::new(Shared {
                 registry,
                 state: self.state,
+                vary: self.resolver.as_ref().and_then(|r| vary_value(&r.vary())),
                 resolver: self.resolver,
                 base_path: self.base_path,
                 body_limit: self.body_limit,
+                query_limit: self.query_limit,
+                sink: self.sink,
             }),
         })
     }
+}
+
+/// The `Vary` value for the headers a resolver reads.
+fn vary_value(headers: &[http::HeaderName]) -> Option<http::HeaderValue> {
+    let names: Vec<&str> = headers.iter().map(http::HeaderName::as_str).collect();
+    if names.is_empty() {
+        return None;
+    }
+    http::HeaderValue::from_str(&names.join(", ")).ok()
 }
 
 /// A built Mizan API: its router and its documents.
@@ -141,11 +178,17 @@ impl Mizan {
             resolver: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
+            query_limit: crate::DEFAULT_QUERY_LIMIT,
+            sink: Sink::default(),
         }
     }
 
     /// The endpoints as a plain [`axum::Router`]: merge it with your routes and wrap it in
     /// any tower layer.
+    ///
+    /// Merge it into your app **once**: two copies of the same routes overlap, and axum
+    /// panics when merging overlapping routes. To serve the API under two prefixes, build
+    /// it twice with different [`base_path`](Builder::base_path)s.
     pub fn router(&self) -> Router {
         router::build(&self.shared)
     }

@@ -2,7 +2,8 @@
 
 use std::any::{Any, TypeId, type_name};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
@@ -29,29 +30,86 @@ impl StateMap {
 /// (`cx: &Cx`): shared state, request headers, the caller's identity, and run-time
 /// invalidations.
 ///
-/// Cloning is cheap; all functions of one context request share one `Cx`.
+/// Cloning is cheap; all functions of one context request share one request.
+///
+/// Reading the caller — [`identity`](Self::identity), [`user`](Self::user),
+/// [`headers`](Self::headers) or [`extensions`](Self::extensions) — is recorded: a context
+/// response whose function read the caller is `Cache-Control: private` even when the
+/// function did not declare `private` or `auth` (and its name is logged once as a
+/// warning), so nothing identity-dependent is ever served from a shared cache.
 #[derive(Clone)]
 pub struct Cx {
     inner: Arc<Inner>,
+    /// Which function of the request this handle belongs to (its bit in `Inner::reads`).
+    slot: u32,
 }
 
 struct Inner {
     state: StateMap,
-    parts: Parts,
+    /// The HTTP request head; `None` for a call that did not arrive as an HTTP request.
+    head: Option<Parts>,
     identity: Option<Identity>,
     invalidations: Mutex<Vec<Invalidation>>,
+    /// One bit per function slot (slots past 63 share the last bit): read the caller.
+    reads: AtomicU64,
 }
 
+/// What `headers()`, `method()`, `uri()` and `extensions()` show for a call without an
+/// HTTP request head: an empty `GET /`.
+static NO_HEAD: LazyLock<Parts> = LazyLock::new(|| http::Request::new(()).into_parts().0);
+
 impl Cx {
-    pub(crate) fn new(state: StateMap, parts: Parts, identity: Option<Identity>) -> Self {
+    /// A context for one request. `head` is the HTTP request head, when there is one.
+    pub(crate) fn new(state: StateMap, head: Option<Parts>, identity: Option<Identity>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state,
-                parts,
+                head,
                 identity,
                 invalidations: Mutex::new(Vec::new()),
+                reads: AtomicU64::new(0),
             }),
+            slot: 0,
         }
+    }
+
+    /// The handle of function number `slot` of this request: reads of the caller are
+    /// recorded per function.
+    pub(crate) fn for_function(&self, slot: usize) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            slot: u32::try_from(slot.min(63)).unwrap_or(63),
+        }
+    }
+
+    /// Whether function `slot` read the caller.
+    pub(crate) fn read_caller(&self, slot: usize) -> bool {
+        self.inner.reads.load(Ordering::Relaxed) & (1 << slot.min(63)) != 0
+    }
+
+    /// Whether any function of the request read the caller.
+    pub(crate) fn any_read_caller(&self) -> bool {
+        self.inner.reads.load(Ordering::Relaxed) != 0
+    }
+
+    fn mark_read(&self) {
+        self.inner.reads.fetch_or(1 << self.slot, Ordering::Relaxed);
+    }
+
+    fn head(&self) -> &Parts {
+        self.inner.head.as_ref().unwrap_or(&NO_HEAD)
+    }
+
+    /// The HTTP request head, for extractors (a read of the caller).
+    #[allow(dead_code)] // used by the extractor parameters of functions
+    pub(crate) fn parts(&self) -> Option<&Parts> {
+        self.mark_read();
+        self.inner.head.as_ref()
+    }
+
+    /// The request headers, without marking a read of the caller (Mizan's own use).
+    pub(crate) fn request_headers(&self) -> &HeaderMap {
+        &self.head().headers
     }
 
     /// Shared state registered with [`Builder::state`](crate::Builder::state) (a database
@@ -65,35 +123,47 @@ impl Cx {
         })
     }
 
-    /// The request headers.
+    /// The request headers (empty for a call that did not arrive over HTTP). Reading them
+    /// makes a context response private.
     pub fn headers(&self) -> &HeaderMap {
-        &self.inner.parts.headers
+        self.mark_read();
+        &self.head().headers
     }
 
     /// The request method.
     pub fn method(&self) -> &Method {
-        &self.inner.parts.method
+        &self.head().method
     }
 
     /// The request URI.
     pub fn uri(&self) -> &Uri {
-        &self.inner.parts.uri
+        &self.head().uri
     }
 
-    /// Request extensions set by tower layers in front of Mizan.
+    /// Request extensions set by tower layers in front of Mizan. Reading them makes a
+    /// context response private.
     pub fn extensions(&self) -> &http::Extensions {
-        &self.inner.parts.extensions
+        self.mark_read();
+        &self.head().extensions
     }
 
-    /// The caller, if the identity resolver found one.
+    /// The caller, if the identity resolver found one. Reading it makes a context response
+    /// private.
     pub fn identity(&self) -> Option<&Identity> {
+        self.mark_read();
         self.inner.identity.as_ref()
     }
 
-    /// The caller, or a 401 when the request is anonymous.
+    /// The caller, or a 401 when the request is anonymous. Reading it makes a context
+    /// response private.
     pub fn user(&self) -> Result<&Identity> {
         self.identity()
             .ok_or_else(|| Error::unauthorized("authentication required"))
+    }
+
+    /// The caller as the guards see it, without marking a read (Mizan's own use).
+    pub(crate) fn caller(&self) -> Option<&Identity> {
+        self.inner.identity.as_ref()
     }
 
     /// Adds an invalidation decided at run time: `cx.invalidate(&TODOS)` or

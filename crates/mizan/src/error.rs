@@ -30,7 +30,17 @@ pub struct Error {
     message: String,
     fields: Option<FieldErrors>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Rarely set: kept out of line so `Result<T, Error>` stays small.
+    extra: Option<Box<Extra>>,
+}
+
+/// The rarely set parts of an [`Error`].
+#[derive(Debug, Default)]
+struct Extra {
+    /// The `Allow` header of a 405.
     allow: Option<String>,
+    /// The function that failed, for the log.
+    function: Option<&'static str>,
 }
 
 impl Error {
@@ -43,7 +53,7 @@ impl Error {
             message: message.into(),
             fields: None,
             source: None,
-            allow: None,
+            extra: None,
         }
     }
 
@@ -88,7 +98,7 @@ impl Error {
             "method_not_allowed",
             format!("method not allowed; allowed: {allow}"),
         );
-        e.allow = Some(allow);
+        e.extra.get_or_insert_default().allow = Some(allow);
         e
     }
 
@@ -164,6 +174,12 @@ impl Error {
         self
     }
 
+    /// Names the function that failed, for the log (never sent).
+    pub(crate) fn in_function(mut self, name: &'static str) -> Self {
+        self.extra.get_or_insert_default().function.get_or_insert(name);
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -193,7 +209,13 @@ impl Error {
             #[serde(skip_serializing_if = "Option::is_none")]
             fields: Option<&'a FieldErrors>,
         }
-        serde_json::json!({ "error": Inner { code: self.code, message: &self.message, fields: self.fields.as_ref() } })
+        // A 500 never carries fields: they would describe internals.
+        let fields = if self.status.is_server_error() {
+            None
+        } else {
+            self.fields.as_ref()
+        };
+        serde_json::json!({ "error": Inner { code: self.code, message: &self.message, fields } })
     }
 }
 
@@ -218,6 +240,9 @@ impl fmt::Display for Error {
             self.code,
             self.message
         )?;
+        if let Some(function) = self.extra.as_ref().and_then(|x| x.function) {
+            write!(f, " in function `{function}`")?;
+        }
         if let Some(source) = &self.source {
             write!(f, " (caused by: {source})")?;
         }
@@ -250,7 +275,11 @@ impl IntoResponse for Error {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(allow) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        if let Some(allow) = self
+            .extra
+            .and_then(|x| x.allow)
+            .and_then(|a| HeaderValue::from_str(&a).ok())
+        {
             headers.insert(header::ALLOW, allow);
         }
         res

@@ -8,10 +8,12 @@ mod cx;
 mod error;
 mod function;
 pub mod invalidation;
+mod json;
 mod registry;
 mod router;
 pub mod schema;
 mod serve;
+mod sink;
 
 #[doc(hidden)]
 pub mod __private;
@@ -31,6 +33,7 @@ pub use mizan_protocol as protocol;
 pub use mizan_protocol::{Params, canonical_json};
 pub use schema::{Diagnostic, Level};
 pub use serve::{Server, serve};
+pub use sink::InvalidationEvent;
 
 #[doc = include_str!("../docs/client.md")]
 pub use mizan_macros::client;
@@ -55,3 +58,6 @@ pub const DEFAULT_BASE_PATH: &str = "/api/mizan";
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// The default limit of a context query string: 4 KiB.
+pub const DEFAULT_QUERY_LIMIT: usize = 4 << 10;

@@ -2,12 +2,13 @@
 //! every static invalidation target resolved to a context name.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
 
 use http::HeaderValue;
 use serde_json::Value;
 
 use crate::function::{FunctionDef, Target};
-use crate::schema::{Diagnostic, Level, SchemaDocument, Source, arg_properties, lint};
+use crate::schema::{Diagnostic, JsonTypes, Level, SchemaDocument, Source, arg_properties, lint};
 
 pub(crate) struct FnEntry {
     pub(crate) def: &'static FunctionDef,
@@ -17,6 +18,9 @@ pub(crate) struct FnEntry {
     pub(crate) args: HashSet<&'static str>,
     /// Per argument, how a string from a URL or form becomes JSON.
     pub(crate) coerce: HashMap<String, Coerce>,
+    /// Set once the function was seen reading the caller without declaring `private` or
+    /// `auth` (it is logged once).
+    pub(crate) warned_private: AtomicBool,
 }
 
 /// How a textual value (path, query string, HTML form) is read for one argument.
@@ -37,7 +41,15 @@ pub(crate) struct CtxEntry {
     pub(crate) functions: Vec<&'static FunctionDef>,
     pub(crate) params: HashSet<String>,
     pub(crate) param_list: String,
+    /// Parameters some function requires.
+    pub(crate) required: Vec<String>,
+    /// The JSON types each parameter admits, for checking invalidation scopes.
+    pub(crate) param_types: HashMap<String, JsonTypes>,
+    /// `Cache-Control` of a response as declared (public unless a function is private or
+    /// guarded).
     pub(crate) cache_control: HeaderValue,
+    /// `Cache-Control` of a response that turned out to depend on the caller.
+    pub(crate) private_cache_control: HeaderValue,
 }
 
 pub(crate) struct Registry {
@@ -90,6 +102,7 @@ impl Registry {
                         .iter()
                         .map(|(k, v)| (k.clone(), coerce_for(v, &document.defs)))
                         .collect(),
+                    warned_private: AtomicBool::new(false),
                 },
             );
         }
@@ -102,19 +115,30 @@ impl Registry {
                     .iter()
                     .map(|f| functions[f.as_str()].def)
                     .collect();
-                let scope = if c.private { "private" } else { "public" };
+                let private = match c.cache {
+                    Some(s) => format!("private, max-age={s}"),
+                    None => "private, no-cache".to_owned(),
+                };
                 let cache_control = match c.cache {
-                    Some(s) if c.private => format!("private, max-age={s}"),
+                    _ if c.private => private.clone(),
                     Some(s) => format!("public, max-age={s}, s-maxage={s}"),
-                    None => format!("{scope}, no-cache"),
+                    None => "public, no-cache".to_owned(),
                 };
                 let entry = CtxEntry {
                     name: name.clone(),
                     functions: fns,
                     params: c.params.keys().cloned().collect(),
                     param_list: c.params.keys().cloned().collect::<Vec<_>>().join(", "),
+                    required: c.required.clone(),
+                    param_types: c
+                        .params
+                        .iter()
+                        .map(|(k, schema)| (k.clone(), JsonTypes::of(schema, &document.defs)))
+                        .collect(),
                     cache_control: HeaderValue::from_str(&cache_control)
                         .unwrap_or(HeaderValue::from_static("no-cache")),
+                    private_cache_control: HeaderValue::from_str(&private)
+                        .unwrap_or(HeaderValue::from_static("private, no-cache")),
                 };
                 (name.clone(), entry)
             })

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use schemars::generate::SchemaSettings;
 
 pub use mizan_protocol::schema::{
-    ContextDoc, Diagnostic, FunctionDoc, Kind, Level, ReturnPath, RouteDoc, SCHEMA_VERSION,
-    SchemaDocument, Source, arg_properties, lint, openapi,
+    ContextDoc, Diagnostic, FunctionDoc, JsonTypes, Kind, Level, ReturnPath, RouteDoc,
+    SCHEMA_VERSION, SchemaDocument, Source, arg_properties, lint, openapi,
 };
 
 use crate::function::{FunctionDef, Target};

@@ -194,6 +194,20 @@ impl SchemaDocument {
     }
 }
 
+impl FunctionDoc {
+    /// Whether this is a page: a function served only on GET at a route of its own that
+    /// affects nothing (a read-only HTML page, a file download). It is not linted as a
+    /// mutation (`affects-nothing`, `mutation-on-get`).
+    pub fn is_page(&self) -> bool {
+        self.kind == Kind::Mutation
+            && self.affects.is_empty()
+            && self
+                .route
+                .as_ref()
+                .is_some_and(|r| !r.methods.is_empty() && r.methods.iter().all(|m| m == "GET"))
+    }
+}
+
 impl ContextDoc {
     fn empty(implicit: bool, source: Option<Source>) -> Self {
         Self {

@@ -106,7 +106,7 @@ pub fn lint(doc: &SchemaDocument) -> Vec<Diagnostic> {
                 at(),
             ));
         }
-        if f.kind == Kind::Mutation && f.affects.is_empty() {
+        if f.kind == Kind::Mutation && f.affects.is_empty() && !f.is_page() {
             out.push(Diagnostic::warning(
                 "affects-nothing",
                 format!("mutation `{name}` declares no `affects`; clients will not refetch anything after it unless it calls cx.invalidate(…)"),
@@ -115,6 +115,7 @@ pub fn lint(doc: &SchemaDocument) -> Vec<Diagnostic> {
         }
         if let Some(route) = &f.route
             && f.kind == Kind::Mutation
+            && !f.is_page()
             && route.methods.iter().any(|m| m == "GET")
         {
             out.push(Diagnostic::warning(

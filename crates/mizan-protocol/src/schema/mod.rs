@@ -3,6 +3,7 @@
 mod document;
 mod lint;
 mod openapi;
+mod types;
 
 pub use document::{
     ContextDoc, FunctionDoc, Kind, ReturnPath, RouteDoc, SCHEMA_VERSION, SchemaDocument, Source,
@@ -10,3 +11,4 @@ pub use document::{
 };
 pub use lint::{Diagnostic, Level, lint};
 pub use openapi::openapi;
+pub use types::JsonTypes;

@@ -5,7 +5,9 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::fmt;
 
 use crate::error::{Error, Result};
 
@@ -55,16 +57,112 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
     }
 }
 
-/// Parses call arguments: a JSON object (a body of zero bytes is `{}`).
+/// Parses call arguments: a JSON object whose objects, at every depth, name each key once
+/// (a duplicate is a 400, as in query strings and routes, never "the last one wins").
+/// A body of zero bytes is `{}`.
 pub(crate) fn json_object(bytes: &[u8]) -> Result<Map<String, Value>> {
     if bytes.is_empty() {
         return Ok(Map::new());
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    match serde_json::from_slice::<Unique>(bytes) {
+        Ok(Unique(Value::Object(map))) => Ok(map),
         Ok(_) => Err(Error::bad_request(
             "the arguments must be a JSON object: {\"name\": value, …}",
         )),
         Err(e) => Err(Error::bad_request(format!("malformed JSON: {e}"))),
+    }
+}
+
+/// A JSON value read with every object's keys checked for repeats.
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Unique(value) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_at_every_depth() {
+        for body in [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": {"b": 1, "b": 1}}"#,
+            r#"{"a": [{"c": 1, "c": 2}]}"#,
+        ] {
+            let e = json_object(body.as_bytes()).unwrap_err();
+            assert_eq!(e.status(), 400, "{body}");
+            assert!(e.message().contains("duplicate key"), "{}", e.message());
+        }
+        let ok = json_object(br#"{"a": {"b": 1}, "b": [1, 1.5, "x", null, true]}"#).unwrap();
+        assert_eq!(
+            Value::Object(ok),
+            serde_json::json!({"a": {"b": 1}, "b": [1, 1.5, "x", null, true]})
+        );
     }
 }

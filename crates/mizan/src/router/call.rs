@@ -1,20 +1,17 @@
 //! `POST {base}/call/{fn}/`: one function with a JSON object of arguments.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{Path, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Map, Value};
-use tracing::{Instrument, field};
 
 use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::respond::respond;
-use super::run::{identify, invoke};
-use crate::auth::Identity;
+use super::run::{identify, invoke, traced};
 use crate::cx::Cx;
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, Result};
 use crate::registry::FnEntry;
 
 pub(crate) async fn handle(
@@ -23,74 +20,77 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "mizan.call",
         function = %name,
-        status = field::Empty,
-        duration_ms = field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
-    let start = (!span.is_disabled()).then(Instant::now);
-    let response = call(&shared, &name, request)
-        .instrument(span.clone())
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
-    if let Some(start) = start {
-        span.record("status", response.status().as_u16());
-        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan call"));
-    }
-    response
+    let mut cx = None;
+    let fut = async {
+        let result = call(&shared, &name, request, &mut cx).await;
+        (result, cx)
+    };
+    traced(&shared, span, fut).await
 }
 
-async fn call(shared: &Shared, name: &str, request: Request) -> Result<Response> {
+async fn call(
+    shared: &Shared,
+    name: &str,
+    request: Request,
+    seen: &mut Option<Cx>,
+) -> Result<Response> {
     let Some(entry) = shared.registry.functions.get(name) else {
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
     let (parts, body) = request.into_parts();
-    let identity = authorize(shared, entry, &parts).await?;
-    let args = match media(&parts.headers) {
-        Media::Json | Media::None => {
-            let bytes = read(&parts.headers, body, shared.body_limit).await?;
-            if matches!(media(&parts.headers), Media::None) && !bytes.is_empty() {
-                return Err(Error::unsupported_media_type(
-                    "send the arguments as Content-Type: application/json",
-                ));
-            }
-            json_object(&bytes)?
+    let cx = authorize(shared, entry, parts, seen).await?;
+    // Every call says it is JSON, even with an empty body: a cross-site form or a
+    // body-less `fetch` cannot send that without a CORS preflight, so it can never run a
+    // mutation (zero-argument ones included).
+    match media(cx.request_headers()) {
+        Media::Json => {}
+        Media::None => {
+            return Err(Error::unsupported_media_type(
+                "a call needs Content-Type: application/json (send {} for no arguments)",
+            ));
         }
         Media::Form | Media::Other(_) => {
             return Err(Error::unsupported_media_type(
                 "send the arguments as Content-Type: application/json",
             ));
         }
-    };
+    }
+    let bytes = read(cx.request_headers(), body, shared.body_limit).await?;
+    let args = json_object(&bytes)?;
     check_known(entry, &args)?;
-    run(shared, entry, parts, identity, args).await
+    run(shared, entry, cx, args).await
 }
 
-/// Resolves the caller and checks the function's guard, before anything about the
-/// arguments is looked at (so strangers learn nothing about them).
-pub(crate) async fn authorize(
+/// Resolves the caller, builds the request context and checks the function's guard,
+/// before anything about the arguments is looked at (so strangers learn nothing about
+/// them).
+pub(crate) async fn authorize<'s>(
     shared: &Shared,
     entry: &FnEntry,
-    parts: &http::request::Parts,
-) -> Result<Option<Identity>> {
-    let identity = identify(shared, parts).await?;
-    entry.def.guard.check(identity.as_ref())?;
-    Ok(identity)
+    parts: http::request::Parts,
+    seen: &'s mut Option<Cx>,
+) -> Result<&'s Cx> {
+    let identity = identify(shared, &parts).await?;
+    let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
+    entry.def.guard.check(cx.caller())?;
+    Ok(cx)
 }
 
 /// Runs and answers one authorized function call with decoded arguments.
 pub(crate) async fn run(
     shared: &Shared,
     entry: &FnEntry,
-    parts: http::request::Parts,
-    identity: Option<Identity>,
+    cx: &Cx,
     args: Map<String, Value>,
 ) -> Result<Response> {
-    let cx = Cx::new(shared.state.clone(), parts, identity);
     let output = invoke(entry.def, cx.clone(), Arc::new(Value::Object(args))).await?;
-    Ok(respond(shared, entry, output, &cx))
+    Ok(respond(shared, entry, output, cx))
 }
 
 /// Rejects arguments the function does not take.
@@ -107,8 +107,7 @@ pub(crate) fn check_known(entry: &FnEntry, args: &Map<String, Value>) -> Result<
                     entry.def.args.join(", ")
                 }
             );
-            Err(Error::bad_request(message.clone())
-                .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])))
+            Err(Error::bad_field(unknown.clone(), message))
         }
     }
 }

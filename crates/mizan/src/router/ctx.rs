@@ -2,25 +2,26 @@
 //! one cacheable response.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::join_all;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderValue, StatusCode};
+use mizan_protocol::Params;
 use serde_json::Value;
-use tracing::{Instrument, field};
 
 use super::Shared;
 use super::http_cache::{etag, not_modified};
-use super::run::{checked, identify, invoke};
+use super::run::{checked, identify, invoke, traced};
+use crate::auth::Guard;
 use crate::cx::Cx;
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, Result};
 use crate::function::Body as OutputBody;
-use crate::invalidation::{self, normalize};
-use mizan_protocol::Params;
+use crate::invalidation;
+use crate::registry::CtxEntry;
 
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
@@ -28,59 +29,87 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "mizan.ctx",
         context = %name,
-        status = field::Empty,
-        duration_ms = field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
-    let start = (!span.is_disabled()).then(Instant::now);
-    let response = fetch(&shared, &name, request)
-        .instrument(span.clone())
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
-    if let Some(start) = start {
-        span.record("status", response.status().as_u16());
-        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan context"));
-    }
-    response
+    let mut cx = None;
+    let fut = async {
+        let result = fetch(&shared, &name, request, &mut cx).await;
+        (result, cx)
+    };
+    traced(&shared, span, fut).await
 }
 
-async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response> {
+async fn fetch(
+    shared: &Shared,
+    name: &str,
+    request: Request,
+    seen: &mut Option<Cx>,
+) -> Result<Response> {
     let Some(ctx) = shared.registry.contexts.get(name) else {
         return Err(Error::not_found(format!("unknown context `{name}`")));
     };
     let (parts, _) = request.into_parts();
+    let query_len = parts.uri.query().map_or(0, str::len);
+    if query_len > shared.query_limit {
+        return Err(Error::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!(
+                "the query string is {query_len} bytes; the limit is {} bytes",
+                shared.query_limit
+            ),
+        ));
+    }
     let identity = identify(shared, &parts).await?;
+    let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
     for def in &ctx.functions {
-        def.guard.check(identity.as_ref())?;
+        def.guard.check(cx.caller())?;
     }
-    let params = Params::from_query(parts.uri.query().unwrap_or_default()).map_err(Error::param)?;
-    if let Some(unknown) = params
-        .as_map()
-        .keys()
-        .find(|k| !ctx.params.contains(k.as_str()))
-    {
-        let takes = if ctx.param_list.is_empty() {
-            "no parameters".to_owned()
+    let query = cx.uri().query();
+    let params = Params::from_query_with(query.unwrap_or_default(), |p| {
+        if ctx.params.contains(p) {
+            Ok(())
         } else {
-            format!("parameters: {}", ctx.param_list)
+            Err(unknown_param(ctx, p))
+        }
+    })
+    .map_err(Error::param)?;
+    // One URL per instance: any other spelling of the same parameters is redirected to the
+    // canonical one, so that every cache holds one copy and a purge cannot miss it.
+    let canonical = params.to_query();
+    if query.unwrap_or_default() != canonical || (query.is_some() && canonical.is_empty()) {
+        let path = cx.uri().path();
+        let location = if canonical.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{canonical}")
         };
-        let message = format!(
-            "unknown parameter `{unknown}`; context `{}` takes {takes}",
-            ctx.name
-        );
-        return Err(Error::bad_request(message.clone())
-            .with_fields(FieldErrors::from([(unknown.clone(), vec![message])])));
+        let mut r = StatusCode::PERMANENT_REDIRECT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            r.headers_mut().insert(LOCATION, v);
+        }
+        return Ok(r);
     }
-    let cx = Cx::new(shared.state.clone(), parts, identity);
+    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
+        return Err(Error::bad_field(
+            missing.clone(),
+            format!(
+                "missing parameter `{missing}`; context `{}` requires it",
+                ctx.name
+            ),
+        ));
+    }
     // One parameter object for every function: each decodes the keys it declares.
     let args = Arc::new(Value::Object(params.into_map()));
     let calls = ctx
         .functions
         .iter()
-        .map(|def| invoke(def, cx.clone(), Arc::clone(&args)));
+        .enumerate()
+        .map(|(i, def)| invoke(def, cx.for_function(i), Arc::clone(&args)));
     let mut outputs = Vec::with_capacity(ctx.functions.len());
     for (def, output) in ctx.functions.iter().zip(join_all(calls).await) {
         let OutputBody::Data(json) = output?.body else {
@@ -91,8 +120,43 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         };
         outputs.push((def.name, json));
     }
-    // `{"fn_a":<result>,"fn_b":<result>}`, functions in name order, results as serialized;
-    // sized once. Names need no escaping: they match `[A-Za-z0-9_-]`.
+    let body = assemble(&outputs);
+
+    let added: Vec<_> = cx
+        .take_invalidations()
+        .into_iter()
+        .map(|i| checked(shared, name, i))
+        .collect();
+    let added = shared.sink.emit(name, added);
+    if let Some(value) = invalidation::encode_header(&added) {
+        // A query that invalidates something makes its response one-off: a cache must not
+        // replay the invalidation to every client (and no ETag is computed for it).
+        let mut response = json_response(body);
+        let h = response.headers_mut();
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(invalidation::HEADER.clone(), value);
+        return Ok(response);
+    }
+    let cache_control = if reads_caller(shared, ctx, cx) {
+        ctx.private_cache_control.clone()
+    } else {
+        ctx.cache_control.clone()
+    };
+    let tag = etag(&body);
+    let mut response = if not_modified(cx.request_headers(), &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json_response(body)
+    };
+    let h = response.headers_mut();
+    h.insert(ETAG, tag);
+    h.insert(CACHE_CONTROL, cache_control);
+    Ok(response)
+}
+
+/// `{"fn_a":<result>,"fn_b":<result>}`: functions in name order, results as serialized,
+/// sized once. Names need no escaping: they match `[A-Za-z0-9_-]`.
+fn assemble(outputs: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let size: usize = outputs.iter().map(|(n, r)| n.len() + r.len() + 4).sum();
     let mut bytes = Vec::with_capacity(size + 2);
     bytes.push(b'{');
@@ -106,32 +170,54 @@ async fn fetch(shared: &Shared, name: &str, request: Request) -> Result<Response
         bytes.extend_from_slice(json);
     }
     bytes.push(b'}');
-    let tag = etag(&bytes);
-    let mut response = if not_modified(cx.headers(), &tag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut r = Response::new(Body::from(bytes));
-        r.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        r
-    };
-    let h = response.headers_mut();
-    h.insert(ETAG, tag);
-    let added: Vec<_> = cx
-        .take_invalidations()
-        .into_iter()
-        .map(|i| checked(shared, name, i))
-        .collect();
-    match invalidation::encode_header(&normalize(added)) {
-        // A query that invalidates something makes its response one-off: a cache must not
-        // replay the invalidation to every client.
-        Some(value) => {
-            h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(invalidation::HEADER.clone(), value);
+    bytes
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// Whether the response depends on the caller: declared (a private or guarded function),
+/// or found out (a function read the identity, the headers or the extensions). A function
+/// found out without declaring it is logged once, by name.
+fn reads_caller(shared: &Shared, ctx: &CtxEntry, cx: &Cx) -> bool {
+    if !cx.any_read_caller() {
+        return false;
+    }
+    for (i, def) in ctx.functions.iter().enumerate() {
+        let declared = def.private || !matches!(def.guard, Guard::Public);
+        if declared || !cx.read_caller(i) {
+            continue;
         }
-        None => {
-            h.insert(CACHE_CONTROL, ctx.cache_control.clone());
+        let first = shared
+            .registry
+            .functions
+            .get(def.name)
+            .is_some_and(|e| !e.warned_private.swap(true, Ordering::Relaxed));
+        if first {
+            tracing::warn!(
+                function = def.name,
+                context = ctx.name,
+                "function reads the caller (identity, headers or extensions) without \
+                 `private = true` or `auth`: its context responses are sent private; \
+                 declare `private = true` so the schema and every cache know"
+            );
         }
     }
-    Ok(response)
+    true
+}
+
+fn unknown_param(ctx: &CtxEntry, param: &str) -> String {
+    let takes = if ctx.param_list.is_empty() {
+        "no parameters".to_owned()
+    } else {
+        format!("parameters: {}", ctx.param_list)
+    };
+    format!(
+        "unknown parameter `{param}`; context `{}` takes {takes}",
+        ctx.name
+    )
 }

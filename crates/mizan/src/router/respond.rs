@@ -3,11 +3,12 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, VARY};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::Shared;
 use super::run::invalidations;
+use crate::auth::Guard;
 use crate::cx::Cx;
 use crate::error::Error;
 use crate::function::{Body as OutputBody, Output};
@@ -35,18 +36,46 @@ pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx)
             Err(e) => axum::response::IntoResponse::into_response(Error::internal(e)),
         },
         OutputBody::View(mut response) => {
-            if cx.headers().contains_key(&CLIENT_HEADER) && response.status().is_redirection() {
+            let redirect = response.status().is_redirection();
+            if redirect && cx.request_headers().contains_key(&CLIENT_HEADER) {
                 response = redirect_for_script(response);
             }
             let h = response.headers_mut();
-            if let Some(value) = invalidation::encode_header(&list) {
-                h.insert(invalidation::HEADER.clone(), value);
+            if redirect {
+                // The answer to a redirect depends on `X-Mizan-Client` (3xx or 204).
+                h.append(VARY, HeaderValue::from_static("x-mizan-client"));
             }
-            if entry.def.private && !h.contains_key(CACHE_CONTROL) {
-                h.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+            if let Some(value) = invalidation::encode_header(&list) {
+                // One-off: a cache must not replay the invalidation (or the change).
+                h.insert(invalidation::HEADER.clone(), value);
+                h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            } else if entry.def.private
+                || !matches!(entry.def.guard, Guard::Public)
+                || cx.any_read_caller()
+            {
+                make_private(entry.def.name, h);
             }
             response
         }
+    }
+}
+
+/// A response that depends on the caller is `private`: added when the function set no
+/// `Cache-Control`, and put in place of one that would let a shared cache keep it.
+fn make_private(function: &str, h: &mut HeaderMap) {
+    let shared_cacheable = h.get_all(CACHE_CONTROL).iter().any(|v| {
+        let v = v.to_str().unwrap_or_default().to_ascii_lowercase();
+        !v.contains("private") && !v.contains("no-store")
+    });
+    if shared_cacheable {
+        tracing::warn!(
+            function,
+            "a route response that depends on the caller set a shared Cache-Control; sent private"
+        );
+        h.remove(CACHE_CONTROL);
+    }
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
     }
 }
 

@@ -8,12 +8,14 @@ use axum::Router;
 use axum::extract::{RawPathParams, Request};
 use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, MethodRouter, any, get, on, post};
+use http::HeaderValue;
 
 use super::{call, ctx, view};
 use crate::auth::IdentityResolver;
 use crate::cx::StateMap;
 use crate::error::Error;
 use crate::registry::Registry;
+use crate::sink::Sink;
 
 /// Everything a request handler needs, shared by all of them.
 pub(crate) struct Shared {
@@ -21,8 +23,14 @@ pub(crate) struct Shared {
     pub(crate) state: StateMap,
     /// `None`: every caller is anonymous (no resolver call, no allocation).
     pub(crate) resolver: Option<Arc<dyn IdentityResolver>>,
+    /// The resolver's `vary()` headers as one `Vary` value (`None` without a resolver or
+    /// when it reads no header).
+    pub(crate) vary: Option<HeaderValue>,
     pub(crate) base_path: String,
     pub(crate) body_limit: usize,
+    /// The longest accepted context query string, in bytes.
+    pub(crate) query_limit: usize,
+    pub(crate) sink: Sink,
 }
 
 pub(crate) fn build(shared: &Arc<Shared>) -> Router {
@@ -35,15 +43,21 @@ pub(crate) fn build(shared: &Arc<Shared>) -> Router {
         .route(
             &format!("{base}/call/{{name}}/"),
             post(call::handle).fallback(|| async { Error::method_not_allowed("POST") }),
-        )
-        .route(&format!("{base}/{{*rest}}"), any(not_found))
-        .with_state(Arc::clone(shared));
-    if !base.is_empty() {
-        // The base itself answers in the protocol's shape too (with "" it is the user's `/`).
-        router = router
-            .route(&base, any(not_found))
-            .route(&format!("{base}/"), any(not_found));
+        );
+    // Unknown URLs under Mizan's own prefixes answer in the protocol's shape. With an
+    // empty base path that is only `/ctx/…` and `/call/…`: everything else is the app's,
+    // and its own fallback must run (`/favicon.ico` is not Mizan's 404).
+    for kind in ["ctx", "call"] {
+        for path in ["", "/", "/{name}", "/{name}/{*rest}"] {
+            router = router.route(&format!("{base}/{kind}{path}"), any(not_found));
+        }
     }
+    if !base.is_empty() {
+        for path in ["", "/", "/{*rest}"] {
+            router = router.route(&format!("{base}{path}"), any(not_found));
+        }
+    }
+    let mut router = router.with_state(Arc::clone(shared));
 
     let mut routes: BTreeMap<&'static str, Vec<(&'static str, &'static str)>> = BTreeMap::new();
     for entry in shared.registry.functions.values() {
@@ -83,12 +97,24 @@ fn filter(method: &str) -> MethodFilter {
     }
 }
 
-async fn not_found(request: Request) -> impl IntoResponse {
+async fn not_found(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: Request,
+) -> impl IntoResponse {
     let path = request.uri().path();
-    let hint = if path.ends_with('/') {
-        ""
-    } else {
+    // The hint only where a slash is what is missing: `{base}/ctx/<name>` or
+    // `{base}/call/<name>`.
+    let endpoint = path
+        .strip_prefix(shared.base_path.as_str())
+        .and_then(|rest| {
+            rest.strip_prefix("/ctx/")
+                .or_else(|| rest.strip_prefix("/call/"))
+        })
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+    let hint = if endpoint {
         " (Mizan URLs end with `/`)"
+    } else {
+        ""
     };
     Error::not_found(format!("no Mizan endpoint at `{path}`{hint}"))
 }

@@ -3,17 +3,17 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{RawPathParams, Request};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Map, Value};
-use tracing::{Instrument, field};
 
 use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::call::{authorize, check_known, run};
-use crate::error::{Error, FieldErrors, Result};
+use super::run::traced;
+use crate::cx::Cx;
+use crate::error::{Error, Result};
 use crate::registry::{Coerce, FnEntry};
 
 pub(crate) async fn handle(
@@ -22,24 +22,19 @@ pub(crate) async fn handle(
     path: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: Request,
 ) -> Response {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "mizan.route",
         function = name,
         path = %request.uri().path(),
-        status = field::Empty,
-        duration_ms = field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
-    let start = (!span.is_disabled()).then(Instant::now);
-    let response = serve(&shared, name, path, request)
-        .instrument(span.clone())
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
-    if let Some(start) = start {
-        span.record("status", response.status().as_u16());
-        span.record("duration_ms", start.elapsed().as_secs_f64() * 1000.0);
-        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "mizan route"));
-    }
-    response
+    let mut cx = None;
+    let fut = async {
+        let result = serve(&shared, name, path, request, &mut cx).await;
+        (result, cx)
+    };
+    traced(&shared, span, fut).await
 }
 
 async fn serve(
@@ -47,40 +42,44 @@ async fn serve(
     name: &'static str,
     path: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: Request,
+    seen: &mut Option<Cx>,
 ) -> Result<Response> {
     let Some(entry) = shared.registry.functions.get(name) else {
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
-    let path = path.map_err(|e| Error::bad_request(format!("invalid path parameter: {e}")))?;
     let (parts, body) = request.into_parts();
-    let identity = authorize(shared, entry, &parts).await?;
+    // The guard runs before the path parameters are decoded (spec: strangers learn
+    // nothing about them).
+    let cx = authorize(shared, entry, parts, seen).await?;
+    let path = path.map_err(|e| Error::bad_request(format!("invalid path parameter: {e}")))?;
 
     let mut text: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in &path {
         text.entry(k.to_owned()).or_default().push(v.to_owned());
     }
-    if let Some(q) = parts.uri.query() {
+    if let Some(q) = cx.uri().query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {
             text.entry(k.into_owned()).or_default().push(v.into_owned());
         }
     }
     let mut args = Map::new();
     let mut form = false;
-    match media(&parts.headers) {
+    let headers = cx.request_headers();
+    match media(headers) {
         Media::Json => {
-            let bytes = read(&parts.headers, body, shared.body_limit).await?;
+            let bytes = read(headers, body, shared.body_limit).await?;
             args = json_object(&bytes)?;
             check_known(entry, &args)?;
         }
         Media::Form => {
             form = true;
-            let bytes = read(&parts.headers, body, shared.body_limit).await?;
+            let bytes = read(headers, body, shared.body_limit).await?;
             for (k, v) in form_urlencoded::parse(&bytes) {
                 text.entry(k.into_owned()).or_default().push(v.into_owned());
             }
         }
         Media::None => {
-            let bytes = read(&parts.headers, body, shared.body_limit).await?;
+            let bytes = read(headers, body, shared.body_limit).await?;
             if !bytes.is_empty() {
                 return Err(Error::unsupported_media_type(
                     "send a form (application/x-www-form-urlencoded) or JSON",
@@ -106,7 +105,7 @@ async fn serve(
     if form {
         absent_checkboxes(entry, &mut args);
     }
-    run(shared, entry, parts, identity, args).await
+    run(shared, entry, cx, args).await
 }
 
 fn coerce(key: &str, how: Coerce, mut values: Vec<String>) -> Result<Value> {
@@ -145,7 +144,5 @@ fn absent_checkboxes(entry: &FnEntry, args: &mut Map<String, Value>) {
 }
 
 fn given_twice(key: &str) -> Error {
-    let message = format!("argument `{key}` is given more than once");
-    Error::bad_request(message.clone())
-        .with_fields(FieldErrors::from([(key.to_owned(), vec![message])]))
+    Error::bad_field(key, format!("argument `{key}` is given more than once"))
 }

@@ -59,6 +59,12 @@ pub(crate) async fn todo_list(cx: &Cx, project: i64) -> Result<Vec<Todo>> {
     }])
 }
 
+/// How many times `todo_list` ran in this app.
+#[mizan::client(query)]
+pub(crate) async fn runs(cx: &Cx) -> Result<u32> {
+    Ok(cx.state::<Store>()?.calls.load(Ordering::SeqCst))
+}
+
 /// A project.
 #[mizan::client(context = TODOS, cache = 60)]
 pub(crate) async fn project_info(project: i64, verbose: Option<bool>) -> Result<Project> {

@@ -1,11 +1,10 @@
 //! `POST {base}/call/{fn}/` and the invalidations it returns.
 
 use axum::Router;
-use axum::body::Body;
-use http::{Request, StatusCode};
+use http::StatusCode;
 use serde_json::json;
 
-use crate::support::{get, post, send};
+use crate::support::{get, post};
 use crate::{app, builder};
 
 #[tokio::test]
@@ -75,23 +74,20 @@ async fn queries_can_be_called_one_by_one() {
 }
 
 #[tokio::test]
-async fn an_empty_body_without_content_type_means_no_arguments() {
-    let r = send(
-        &app(),
-        Request::post("/api/mizan/call/clear_all/")
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
-}
-
-#[tokio::test]
 async fn shared_state_reaches_functions() {
+    // `todo_list` counts its runs in the shared `Store`; `runs` reads the count back.
     let app = app();
+    let runs = |r: crate::support::Reply| r.json()["runs"].clone();
+    assert_eq!(runs(get(&app, "/api/mizan/ctx/runs/").await), json!(0));
     let _ = get(&app, "/api/mizan/ctx/todos/?project=1").await;
     let r = post(&app, "/api/mizan/call/todo_list/", json!({"project": 1})).await;
     assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(runs(get(&app, "/api/mizan/ctx/runs/").await), json!(2));
+    // Another app has its own state.
+    assert_eq!(
+        runs(get(&crate::app(), "/api/mizan/ctx/runs/").await),
+        json!(0)
+    );
 }
 
 #[tokio::test]

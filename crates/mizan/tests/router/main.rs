@@ -10,6 +10,7 @@ mod calls;
 mod contexts;
 mod errors;
 mod guards;
+mod hardening;
 mod traces;
 mod views;
 
@@ -24,27 +25,9 @@ pub(crate) fn app() -> Router {
 pub(crate) fn builder() -> mizan::Builder {
     let tokens = BearerTokens::new()
         .token("user", Identity::user("u1"))
-        .token(
-            "staff",
-            Identity {
-                staff: true,
-                ..Identity::user("s1")
-            },
-        )
-        .token(
-            "root",
-            Identity {
-                superuser: true,
-                ..Identity::user("r1")
-            },
-        )
-        .token(
-            "editor",
-            Identity {
-                roles: vec!["editor".into()],
-                ..Identity::user("e1")
-            },
-        );
+        .token("staff", Identity::user("s1").with_staff())
+        .token("root", Identity::user("r1").with_superuser())
+        .token("editor", Identity::user("e1").with_role("editor"));
     Mizan::builder()
         .identity(tokens)
         .state(api::Store::default())
