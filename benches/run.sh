@@ -280,14 +280,14 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 
 kept() { # kept <config> <server>: the rounds in which it got at least MIN_CPU_SHARE
     awk -F'\t' -v c="$1" -v s="$2" -v m="$MIN_CPU_SHARE" '$1 == c && $2 == s && $10 >= m { print $3 }' "$R"
 }
-cell() { # cell <config> <server> <column> <printf format>: the median over its kept rounds
-    # (over every round, in italics, when none was kept)
+cell() { # cell <config> <server> <column> <printf format> [divisor]: the median over its
+    # kept rounds, divided (over every round, in italics, when none was kept)
     local rounds value mark=""
     rounds=$(kept "$1" "$2" | tr '\n' ' ')
     if [[ -z ${rounds// /} ]]; then rounds=$(seq "$ROUNDS" | tr '\n' ' ') mark="_"; fi
     value=$(awk -F'\t' -v c="$1" -v s="$2" -v col="$3" -v keep=" $rounds" \
         '$1 == c && $2 == s && index(keep, " " $3 " ") { print $col }' "$R" | median)
-    if [[ -z $value ]]; then echo "—"; else awk -v v="$value" -v f="$mark$4$mark" 'BEGIN { printf f, v }'; fi
+    if [[ -z $value ]]; then echo "—"; else awk -v v="$value" -v d="${5:-1}" -v f="$mark$4$mark" 'BEGIN { printf f, v / d }'; fi
 }
 share_cell() { # share_cell <config> <server>: its median CPU share over all rounds, and the kept count
     local all kept_n
@@ -334,7 +334,7 @@ row() { # row <server>: its medians in every configuration
         if in_config "$config" "$server"; then
             printf ' %s | %s | %s | %s | %s |' "$(cell "$config" "$server" 4 '%.0f')" \
                 "$(cell "$config" "$server" 6 '%.2f ms')" "$(cell "$config" "$server" 9 '%.1f µs')" \
-                "$(cell "$config" "$server" 7 '%.0f' | awk '{ if ($1 == "—") print; else printf "%.1f MiB", $1 / 1024 }')" \
+                "$(cell "$config" "$server" 7 '%.1f MiB' 1024)" \
                 "$(share_cell "$config" "$server")"
         else
             printf ' — | | | | |'
@@ -410,8 +410,11 @@ fi
         echo "- $config: $(verdict "$config"); $discarded of $ROUNDS rounds discarded as disturbed."
     done
     if [[ ${#CONFIGS[@]} -eq 2 ]]; then
-        both=$( (verdict silent; verdict info) | grep -c '^\*\*meets' || true)
-        echo "- Overall: **$([[ $both -eq 2 ]] && echo meets || echo misses)**."
+        verdicts=$(verdict silent; echo; verdict info)
+        if grep -q '^\*\*misses' <<<"$verdicts"; then overall=misses
+        elif grep -q '^undecided' <<<"$verdicts"; then overall=undecided
+        else overall=meets; fi
+        echo "- Overall: **$overall**."
     fi
     echo "- Ratio rows are medians over the rounds in which both servers were undisturbed of the"
     echo "  within-round ratio; CPU share is the median over all rounds, (kept/measured) rounds."
