@@ -13,6 +13,8 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::work::{self, Data, Item, Summary, Tag};
 
@@ -43,6 +45,25 @@ pub(crate) fn router_via_value(data: Arc<Data>) -> Router {
     Router::new()
         .route("/api/mizan/ctx/bench/", get(handle_via_value))
         .with_state(data)
+}
+
+/// The reference for the `info` configuration (`ctx-bench baseline-trace`): the baseline
+/// behind tower-http's `TraceLayer::new_for_http()`, the request tracing most axum
+/// applications add. Its span and events are at DEBUG by default, so an INFO subscriber
+/// records nothing per request: what is measured is the instrumentation when filtered.
+pub(crate) fn router_traced(data: Arc<Data>) -> Router {
+    router(data).layer(TraceLayer::new_for_http())
+}
+
+/// A diagnostic variant (`ctx-bench baseline-trace-info`): `TraceLayer` with its span and
+/// its response event at INFO, so that an INFO subscriber writes one line per request,
+/// as Mizan does while it logs its context requests at INFO.
+pub(crate) fn router_traced_info(data: Arc<Data>) -> Router {
+    router(data).layer(
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
 }
 
 async fn handle(
