@@ -124,6 +124,7 @@ impl Params {
         mut accept: impl FnMut(&str) -> Result<(), String>,
     ) -> Result<Self, ParamError> {
         let mut map = Map::new();
+        let mut nulls = false;
         for (name, raw) in form_urlencoded::parse(query.as_bytes()) {
             accept(&name).map_err(|message| ParamError::new(&name, message))?;
             if map.contains_key(name.as_ref()) {
@@ -133,9 +134,17 @@ impl Params {
                 .map_err(|e| ParamError::about(&name, &not_json(&name, &raw, &e)))?;
             // `3.0` and `3` are the same parameter (equal canonical forms).
             integral_floats(&mut value);
+            nulls |= value.is_null();
             map.insert(name.into_owned(), value);
         }
-        Ok(Self::from_map(map))
+        if nulls {
+            // `null` is absent (kept until here so a repeated name is still caught).
+            map.retain(|_, v| !v.is_null());
+        }
+        Ok(Self {
+            map,
+            poisoned: false,
+        })
     }
 
     /// [`from_query_with`](Self::from_query_with) accepting every name.

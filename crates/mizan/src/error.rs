@@ -176,7 +176,10 @@ impl Error {
 
     /// Names the function that failed, for the log (never sent).
     pub(crate) fn in_function(mut self, name: &'static str) -> Self {
-        self.extra.get_or_insert_default().function.get_or_insert(name);
+        self.extra
+            .get_or_insert_default()
+            .function
+            .get_or_insert(name);
         self
     }
 
