@@ -85,6 +85,11 @@ impl Cx {
         &self.inner.parts.extensions
     }
 
+    /// The request head, when the call came with one (extractors read it).
+    pub(crate) fn parts(&self) -> Option<&http::request::Parts> {
+        Some(&self.inner.parts)
+    }
+
     /// The caller, if the identity resolver found one.
     pub fn identity(&self) -> Option<&Identity> {
         self.inner.identity.as_ref()
