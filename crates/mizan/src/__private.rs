@@ -14,7 +14,10 @@ use crate::error::{Error, FieldErrors, Result, report_fields};
 use crate::function::Output;
 use mizan_protocol::{Params, integral_floats};
 
+pub use crate::api::Api;
 pub use crate::auth::Guard;
+pub use crate::cx::Cx;
+pub use crate::extract::FromCx;
 pub use crate::function::{FunctionDef, FunctionRef, Registration, Target, TargetRef};
 pub use futures_util::future::BoxFuture;
 pub use inventory;
@@ -200,3 +203,72 @@ pub fn args_schema<A: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     }
     schema
 }
+
+/// Implemented by [`Cx`] only: the first parameter of a function, when it is a reference or
+/// is spelt `Cx`, goes through it, so the context is recognised by its type (`use mizan::Cx
+/// as Ctx;` works) and anything else is a clear error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not `mizan::Cx`: only the request context is taken by reference",
+    label = "arguments are decoded from JSON and must be owned (`String`, not `&str`)",
+    note = "the first parameter may be the request context (`cx: &mizan::Cx`, or `cx: Cx` by value)"
+)]
+pub trait IsCx {
+    /// The context, borrowed.
+    fn cx_ref(cx: &Cx) -> &Self;
+    /// The context, owned.
+    fn cx_owned(cx: &Cx) -> Self
+    where
+        Self: Sized;
+}
+
+impl IsCx for Cx {
+    fn cx_ref(cx: &Cx) -> &Self {
+        cx
+    }
+    fn cx_owned(cx: &Cx) -> Self {
+        cx.clone()
+    }
+}
+
+/// Implemented by the return type of a function: `mizan::Result<T>` however it is spelt
+/// (an alias, `std::result::Result<T, mizan::Error>`, or an error that converts into
+/// [`Error`]).
+#[diagnostic::on_unimplemented(
+    message = "a Mizan function returns `mizan::Result<T>`, not `{Self}`",
+    label = "not a `Result<T, E>` whose error converts into `mizan::Error`"
+)]
+pub trait FnResult {
+    /// The `T` of `Result<T>`: the data or view the function produces.
+    type Ok;
+    /// The result with its error as a [`Error`].
+    fn into_result(self) -> Result<Self::Ok>;
+}
+
+impl<T, E> FnResult for std::result::Result<T, E>
+where
+    Error: From<E>,
+{
+    type Ok = T;
+    fn into_result(self) -> Result<T> {
+        self.map_err(Error::from)
+    }
+}
+
+/// Describes one filled-in parameter for [`FunctionDef::injected`].
+pub fn injected<T: FromCx>() -> crate::extract::Injected {
+    T::describe()
+}
+
+/// Implemented by every type a wire argument may have; named by the generated code so
+/// that a parameter which is not one gets a message that says what else it could be.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Mizan argument: arguments are decoded from JSON (`serde::Deserialize` + `schemars::JsonSchema`)",
+    label = "a plain-named parameter is a wire argument",
+    note = "state and extractors are destructured (`State(db): State<Db>`) or marked `#[extract]`; a request context taken by value must be spelt `Cx` (or take it by reference: `cx: &Ctx`)"
+)]
+pub trait WireArg {}
+
+impl<T: DeserializeOwned + JsonSchema> WireArg for T {}
+
+/// Requires `T` to be a [`WireArg`].
+pub fn wire_arg<T: WireArg>() {}

@@ -1,20 +1,25 @@
 //! Putting an API together: which functions, what state, who is calling, where it lives.
 
+use std::any::TypeId;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
 use axum::Router;
 
+use crate::api::{self, Api};
 use crate::auth::IdentityResolver;
 use crate::cx::StateMap;
-use crate::function::{FunctionDef, Registration};
+use crate::extract::Injected;
+use crate::function::{FunctionDef, Registration, Target};
 use crate::registry::{self, Registry};
 use crate::router::{self, Shared};
-use crate::schema::{Diagnostic, Level, SchemaDocument, openapi};
+use crate::schema::{Diagnostic, Level, SchemaDocument, Source, openapi};
 use crate::sink::{InvalidationEvent, Sink};
 
 /// Why [`Builder::build`] failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// The function graph has errors (unknown targets, duplicate names, conflicting context
     /// parameters, …), each naming the source file and line.
@@ -23,6 +28,21 @@ pub enum BuildError {
     /// The base path is not `""` or a path starting with `/` without a trailing `/`.
     #[error("invalid base path {0:?}: use \"\" or a path like \"/api/mizan\" (no trailing slash)")]
     BasePath(String),
+    /// A served function takes [`State<T>`](crate::State) and no `T` was added with
+    /// [`Builder::state`].
+    #[error(
+        "function `{function}` ({file}:{line}) takes `State<{state}>`, and no `{state}` was added with mizan::Builder::state"
+    )]
+    MissingState {
+        /// The function's wire name.
+        function: &'static str,
+        /// Where the function is defined.
+        file: &'static str,
+        /// The line of its `#[client]` attribute.
+        line: u32,
+        /// The missing state type (`std::any::type_name`).
+        state: &'static str,
+    },
 }
 
 fn render(diagnostics: &[Diagnostic]) -> String {
@@ -37,7 +57,9 @@ fn render(diagnostics: &[Diagnostic]) -> String {
 /// Configures a Mizan API. Start with [`Mizan::builder`].
 pub struct Builder {
     functions: Option<Vec<&'static FunctionDef>>,
+    api: Option<Api>,
     state: StateMap,
+    state_types: HashSet<TypeId>,
     resolver: Option<Arc<dyn IdentityResolver>>,
     base_path: String,
     body_limit: usize,
@@ -54,11 +76,24 @@ impl Builder {
         self
     }
 
-    /// Adds shared state that functions read with [`Cx::state`](crate::Cx::state); one
-    /// value per type.
+    /// Serves the functions of one API group (`#[mizan::client(api = ADMIN)]`) instead of
+    /// the default group (functions without `api`): `.api(ADMIN)`. One binary serves a
+    /// public and an admin API with two builders; neither sees the other's functions.
+    ///
+    /// With [`functions`](Self::functions) as well, every listed function must be in this
+    /// group (else `build()` fails with `wrong-api`).
+    #[must_use]
+    pub fn api(mut self, api: Api) -> Self {
+        self.api = Some(api);
+        self
+    }
+
+    /// Adds shared state that functions take as [`State<T>`](crate::State) parameters or
+    /// read with [`Cx::state`](crate::Cx::state); one value per type.
     #[must_use]
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
+        self.state_types.insert(TypeId::of::<T>());
         self
     }
 
@@ -106,22 +141,93 @@ impl Builder {
         self
     }
 
+    /// The served functions: the explicit list, or every registered function of this
+    /// builder's group.
     fn defs(&self) -> Vec<&'static FunctionDef> {
         match &self.functions {
             Some(list) => list.clone(),
-            None => {
-                let mut all: Vec<&'static FunctionDef> =
-                    inventory::iter::<Registration>().map(|r| r.0).collect();
-                all.sort_by_key(|d| (d.name, d.file, d.line));
-                all
-            }
+            None => registered()
+                .into_iter()
+                .filter(|d| d.api == self.api)
+                .collect(),
         }
+    }
+
+    /// Listed functions of another group: an error, never served silently.
+    fn wrong_api(&self, defs: &[&'static FunctionDef]) -> Vec<Diagnostic> {
+        defs.iter()
+            .filter(|d| d.api != self.api)
+            .map(|d| {
+                Diagnostic::error(
+                    "wrong-api",
+                    format!(
+                        "`{}` is in {}, and this builder serves {}",
+                        d.name,
+                        api::describe(d.api),
+                        api::describe(self.api)
+                    ),
+                    Some(Source {
+                        file: d.file.to_owned(),
+                        line: d.line,
+                    }),
+                )
+            })
+            .collect()
+    }
+
+    /// `affects` targets that another group serves: invalidated by name, not checked here.
+    fn foreign(&self, defs: &[&'static FunctionDef]) -> HashSet<&'static str> {
+        let served: HashSet<&str> = defs
+            .iter()
+            .flat_map(|d| [Some(d.name), d.context_name()])
+            .flatten()
+            .collect();
+        let elsewhere: HashSet<&str> = registered()
+            .into_iter()
+            .filter(|d| d.api != self.api)
+            .filter_map(|d| d.context_name())
+            .collect();
+        defs.iter()
+            .flat_map(|d| d.affects.iter().map(|t| t()))
+            .filter_map(|t| match t {
+                Target::Function(f) if f.api != self.api && !served.contains(f.name) => {
+                    Some(f.name)
+                }
+                Target::Context(c)
+                    if !served.contains(c.name()) && elsewhere.contains(c.name()) =>
+                {
+                    Some(c.name())
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The schema document and every lint finding, without failing: what `mizan check`
     /// and `mizan schema` print.
     pub fn inspect(&self) -> (SchemaDocument, Vec<Diagnostic>) {
-        registry::inspect(&self.defs(), &self.base_path)
+        let defs = self.defs();
+        let (doc, mut diagnostics) =
+            registry::inspect(&defs, &self.base_path, &self.foreign(&defs));
+        diagnostics.extend(self.wrong_api(&defs));
+        (doc, diagnostics)
+    }
+
+    /// The first state a served function takes and nobody added.
+    fn missing_state(&self, defs: &[&'static FunctionDef]) -> Option<BuildError> {
+        defs.iter().find_map(|d| {
+            d.injected.iter().find_map(|describe| match describe() {
+                Injected::State { type_id, type_name } if !self.state_types.contains(&type_id) => {
+                    Some(BuildError::MissingState {
+                        function: d.name,
+                        file: d.file,
+                        line: d.line,
+                        state: type_name,
+                    })
+                }
+                _ => None,
+            })
+        })
     }
 
     /// Checks the graph and builds the API. Warnings are logged; errors fail with every
@@ -133,8 +239,16 @@ impl Builder {
         {
             return Err(BuildError::BasePath(self.base_path));
         }
-        let (registry, warnings) =
-            Registry::build(&self.defs(), &self.base_path).map_err(BuildError::Graph)?;
+        let defs = self.defs();
+        let wrong = self.wrong_api(&defs);
+        if !wrong.is_empty() {
+            return Err(BuildError::Graph(wrong));
+        }
+        let (registry, warnings) = Registry::build(&defs, &self.base_path, &self.foreign(&defs))
+            .map_err(BuildError::Graph)?;
+        if let Some(missing) = self.missing_state(&defs) {
+            return Err(missing);
+        }
         for w in &warnings {
             tracing::warn!("{w}");
         }
@@ -169,12 +283,14 @@ pub struct Mizan {
 }
 
 impl Mizan {
-    /// A builder with the defaults: every registered function, anonymous callers,
-    /// `/api/mizan`, 1 MiB bodies.
+    /// A builder with the defaults: every registered function of the default group (those
+    /// without `api`), anonymous callers, `/api/mizan`, 1 MiB bodies.
     pub fn builder() -> Builder {
         Builder {
             functions: None,
+            api: None,
             state: StateMap::default(),
+            state_types: HashSet::new(),
             resolver: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
@@ -212,4 +328,12 @@ impl fmt::Debug for Mizan {
             .field("contexts", &self.shared.registry.contexts.len())
             .finish()
     }
+}
+
+/// Every `#[client]` function linked into the binary, in a stable order.
+fn registered() -> Vec<&'static FunctionDef> {
+    let mut all: Vec<&'static FunctionDef> =
+        inventory::iter::<Registration>().map(|r| r.0).collect();
+    all.sort_by_key(|d| (d.name, d.file, d.line));
+    all
 }

@@ -101,7 +101,6 @@ impl Cx {
     }
 
     /// The HTTP request head, for extractors (a read of the caller).
-    #[allow(dead_code)] // used by the extractor parameters of functions
     pub(crate) fn parts(&self) -> Option<&Parts> {
         self.mark_read();
         self.inner.head.as_ref()

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod api;
 mod auth;
 mod builder;
 pub mod cli;
 mod context;
 mod cx;
 mod error;
+mod extract;
 mod function;
 pub mod invalidation;
 mod json;
@@ -18,11 +20,13 @@ mod sink;
 #[doc(hidden)]
 pub mod __private;
 
+pub use api::Api;
 pub use auth::{Anonymous, BearerTokens, Guard, Identity, IdentityResolver};
 pub use builder::{BuildError, Builder, Mizan};
 pub use context::{Context, valid_name};
 pub use cx::Cx;
 pub use error::{Error, FieldErrors, Result, validate};
+pub use extract::{FromCx, Injected, State};
 pub use function::{FunctionDef, Output};
 /// The boxed future [`IdentityResolver::resolve`] returns.
 pub use futures_util::future::BoxFuture;

@@ -59,12 +59,21 @@ pub(crate) struct Registry {
 }
 
 /// Describes and lints `defs` without failing: the document and every diagnostic.
+/// `foreign` names `affects` targets served by another API: they are invalidated by name
+/// and left out of this API's document (its clients have no such context).
 pub(crate) fn inspect(
     defs: &[&'static FunctionDef],
     base_path: &str,
+    foreign: &HashSet<&'static str>,
 ) -> (SchemaDocument, Vec<Diagnostic>) {
     let (defs, mut diagnostics) = dedupe(defs);
-    let doc = crate::schema::describe(&defs, base_path);
+    let mut doc = crate::schema::describe(&defs, base_path);
+    for f in doc.functions.values_mut() {
+        // Two targets may share a wire name when one belongs to another API.
+        let mut seen = HashSet::new();
+        f.affects
+            .retain(|t| !foreign.contains(t.as_str()) && seen.insert(t.clone()));
+    }
     diagnostics.extend(lint(&doc));
     (doc, diagnostics)
 }
@@ -74,8 +83,9 @@ impl Registry {
     pub(crate) fn build(
         defs: &[&'static FunctionDef],
         base_path: &str,
+        foreign: &HashSet<&'static str>,
     ) -> Result<(Self, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let (document, diagnostics) = inspect(defs, base_path);
+        let (document, diagnostics) = inspect(defs, base_path, foreign);
         if diagnostics.iter().any(|d| d.level == Level::Error) {
             return Err(diagnostics);
         }

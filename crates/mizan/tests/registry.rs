@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+#[path = "support/mod.rs"]
+mod support;
+
 use mizan::{BuildError, Cx, Level, Mizan, Result, params};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -369,5 +372,262 @@ fn results_are_described_as_sent_and_arguments_as_read() {
     assert_eq!(
         doc.functions["set_note"].result,
         Some(serde_json::json!({"$ref": "#/$defs/Note"}))
+    );
+}
+
+// Wire names, API groups, state and extractors.
+
+mizan::api!(pub(crate) ADMIN = "admin");
+mizan::api!(pub(crate) SHOP = "shop");
+
+/// State the grouped functions take.
+#[derive(Clone)]
+pub(crate) struct Stock(u8);
+
+mod admin {
+    use mizan::{Result, State};
+
+    #[mizan::client(api = super::ADMIN, query, name = "list")]
+    pub(crate) async fn list(State(stock): State<super::Stock>) -> Result<u8> {
+        Ok(stock.0)
+    }
+
+    #[mizan::client(api = "admin", affects = [list])]
+    pub(crate) async fn restock() -> Result<()> {
+        Ok(())
+    }
+}
+
+mod shop {
+    use mizan::Result;
+
+    /// Same Rust name and same wire name as `admin::list`: another API.
+    #[mizan::client(api = super::SHOP, query, name = "list")]
+    pub(crate) async fn list() -> Result<u8> {
+        Ok(2)
+    }
+
+    /// Same Rust name as `list` above, its own wire name.
+    #[mizan::client(api = super::SHOP, query, name = "shop-items")]
+    pub(crate) async fn items() -> Result<u8> {
+        Ok(3)
+    }
+
+    /// Invalidates its own API's `list` and, by name, the admin one's `list`.
+    #[mizan::client(api = super::SHOP, affects = [list, super::admin::list, items])]
+    pub(crate) async fn buy(
+        super::ApiKey(key): super::ApiKey,
+        #[extract] method: http::Method,
+    ) -> Result<String> {
+        Ok(format!("{method} {key}"))
+    }
+
+    #[mizan::client(api = super::SHOP)]
+    pub(crate) async fn needs_extension(axum::Extension(n): axum::Extension<u32>) -> Result<u32> {
+        Ok(n)
+    }
+}
+
+/// A custom extractor: `x-api-key`, or a 401 with a plain-text reason.
+pub(crate) struct ApiKey(String);
+
+impl<S: Sync> axum::extract::FromRequestParts<S> for ApiKey {
+    type Rejection = (http::StatusCode, &'static str);
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        parts
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| ApiKey(v.to_owned()))
+            .ok_or((http::StatusCode::UNAUTHORIZED, "send an x-api-key header"))
+    }
+}
+
+#[mizan::client(query, name = "renamed-one")]
+pub(crate) async fn first_name() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(query, name = "renamed-one")]
+pub(crate) async fn second_name() -> Result<u8> {
+    Ok(2)
+}
+
+#[mizan::client(affects = [first_name])]
+pub(crate) async fn touch_renamed() -> Result<()> {
+    Ok(())
+}
+
+fn shop() -> Mizan {
+    Mizan::builder()
+        .api(SHOP)
+        .build()
+        .expect("the shop API is valid")
+}
+
+fn admin() -> Mizan {
+    Mizan::builder()
+        .api(ADMIN)
+        .state(Stock(7))
+        .build()
+        .expect("the admin API is valid")
+}
+
+#[test]
+fn a_renamed_function_is_known_by_its_wire_name_and_affects_still_finds_it() {
+    let app = Mizan::builder()
+        .functions(mizan::functions![first_name, touch_renamed])
+        .build()
+        .expect("valid");
+    let doc = app.schema();
+    assert!(doc.functions.contains_key("renamed-one"));
+    assert!(!doc.functions.contains_key("first_name"));
+    assert_eq!(doc.functions["touch_renamed"].affects, ["renamed-one"]);
+}
+
+#[test]
+fn duplicate_wire_names_name_both_sources() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![first_name, second_name])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["duplicate-name"]);
+    assert!(
+        e[0].1.contains("two functions are named `renamed-one`"),
+        "{}",
+        e[0].1
+    );
+    assert_eq!(
+        e[0].1.matches("tests/registry.rs:").count(),
+        2,
+        "{}",
+        e[0].1
+    );
+}
+
+#[test]
+fn each_group_serves_only_its_functions() {
+    let mut shop: Vec<String> = shop().schema().functions.keys().cloned().collect();
+    shop.sort();
+    assert_eq!(shop, ["buy", "list", "needs_extension", "shop-items"]);
+    let mut admin: Vec<String> = admin().schema().functions.keys().cloned().collect();
+    admin.sort();
+    assert_eq!(admin, ["list", "restock"]);
+}
+
+#[test]
+fn the_default_builder_serves_no_grouped_function() {
+    let (doc, _) = Mizan::builder().inspect();
+    assert!(!doc.functions.contains_key("restock"));
+    assert!(!doc.functions.contains_key("shop-items"));
+    assert!(doc.functions.contains_key("renamed-one"));
+}
+
+#[test]
+fn an_explicit_list_may_not_reach_into_another_group() {
+    let e = errors(
+        Mizan::builder()
+            .functions(mizan::functions![admin::restock])
+            .build(),
+    );
+    assert_eq!(rules(&e), ["wrong-api"]);
+    assert!(
+        e[0].1
+            .contains("`restock` is in api `admin`, and this builder serves the default api"),
+        "{}",
+        e[0].1
+    );
+    assert!(
+        Mizan::builder()
+            .api(ADMIN)
+            .state(Stock(1))
+            .functions(mizan::functions![admin::list, admin::restock])
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn missing_state_fails_the_build_naming_function_and_type() {
+    let e = Mizan::builder().api(ADMIN).build().expect_err("no Stock");
+    let BuildError::MissingState {
+        function, state, ..
+    } = &e
+    else {
+        panic!("{e}");
+    };
+    assert_eq!((*function, *state), ("list", "registry::Stock"));
+    assert!(
+        e.to_string().contains("takes `State<registry::Stock>`"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_function_of_the_other_group_is_a_404() {
+    let (shop, admin) = (shop().router(), admin().router());
+    let r = support::post(&admin, "/api/mizan/call/restock/", serde_json::json!({})).await;
+    assert_eq!(r.status, 200);
+    let r = support::post(&shop, "/api/mizan/call/restock/", serde_json::json!({})).await;
+    assert_eq!((r.status.as_u16(), r.code()), (404, "not_found".into()));
+    // Same wire name, two functions.
+    assert_eq!(
+        support::get(&admin, "/api/mizan/ctx/list/").await.json()["list"],
+        7
+    );
+    assert_eq!(
+        support::get(&shop, "/api/mizan/ctx/list/").await.json()["list"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn extractors_run_and_a_target_in_another_group_is_invalidated_by_name() {
+    let app = shop().router();
+    let request = http::Request::post("/api/mizan/call/buy/")
+        .header("content-type", "application/json")
+        .header("x-api-key", "k1")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let r = support::send(&app, request).await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["result"], "POST k1");
+    assert_eq!(
+        r.json()["invalidate"],
+        serde_json::json!(["list", "shop-items"]),
+        "`list` is both this API's and the admin one's"
+    );
+    // The schema lists only what this API serves.
+    assert_eq!(
+        shop().schema().functions["buy"].affects,
+        ["list", "shop-items"]
+    );
+}
+
+#[tokio::test]
+async fn an_extractor_rejection_is_a_protocol_error() {
+    let app = shop().router();
+    let r = support::post(&app, "/api/mizan/call/buy/", serde_json::json!({})).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"error": {"code": "unauthorized", "message": "send an x-api-key header"}})
+    );
+    // axum's `Extension` rejects a missing extension with a 500: nothing of it is sent.
+    let r = support::post(
+        &app,
+        "/api/mizan/call/needs_extension/",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
     );
 }

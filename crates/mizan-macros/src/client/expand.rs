@@ -8,38 +8,84 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr};
 
-use super::options::{Auth, Options};
-use super::signature::{self, CxParam};
+use super::options::{ApiOpt, Auth, Options, valid_name};
+use super::signature::{self, CxParam, Param};
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let options: Options = syn::parse2(attr)?;
-    let function: ItemFn = syn::parse2(item)?;
+    let mut function: ItemFn = syn::parse2(item)?;
     options.check()?;
-    let sig = signature::read(&function)?;
+    let sig = signature::read(&mut function)?;
 
     let ident = &function.sig.ident;
     let vis = &function.vis;
-    let name = ident.to_string().trim_start_matches("r#").to_owned();
-    if name.len() > 64 {
-        return Err(syn::Error::new(
-            ident.span(),
-            "a Mizan function name is at most 64 characters (it is a wire name)",
-        ));
-    }
+    let name = match &options.name {
+        Some(lit) => lit.value(),
+        None => {
+            let name = ident.to_string().trim_start_matches("r#").to_owned();
+            if name.len() > 64 {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "a Mizan function name is at most 64 characters (it is a wire name); \
+                     shorten it or give `name = \"…\"`",
+                ));
+            }
+            if !valid_name(&name) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    "a Mizan function name is a wire name (A-Z, a-z, 0-9, `_`, `-`); give `name = \"…\"`",
+                ));
+            }
+            name
+        }
+    };
     let docs = docs(&function);
 
-    let arg_idents: Vec<_> = sig.args.iter().map(|(i, _)| i).collect();
-    let arg_types: Vec<_> = sig.args.iter().map(|(_, t)| t).collect();
+    let arg_idents: Vec<_> = sig.args().map(|(i, _)| i).collect();
+    let arg_types: Vec<_> = sig.args().map(|(_, t)| t).collect();
     let arg_names: Vec<String> = arg_idents
         .iter()
         .map(|i| i.to_string().trim_start_matches("r#").to_owned())
         .collect();
-    let result = &sig.result;
+    let output = &sig.output;
+    let result = quote_spanned!(signature::ok_span(output)=> <#output as __m::FnResult>::Ok);
+    // Errors about the result point at `T` in `Result<T>` when it is written out.
+    let result_span = signature::ok_span(output);
+    let wire_checks = arg_types
+        .iter()
+        .map(|t| quote_spanned!(t.span()=> const _: fn() = __m::wire_arg::<#t>;));
 
-    let cx_arg = match sig.cx {
+    let into_result = quote_spanned!(output.span()=> __m::FnResult::into_result);
+    let cx_arg = match &sig.cx {
         CxParam::None => quote!(),
-        CxParam::Ref => quote!(&cx,),
-        CxParam::Owned => quote!(::core::clone::Clone::clone(&cx),),
+        CxParam::Ref(ty) => quote_spanned!(ty.span()=> <#ty as __m::IsCx>::cx_ref(&cx),),
+        CxParam::Owned(ty) => quote_spanned!(ty.span()=> <#ty as __m::IsCx>::cx_owned(&cx),),
+    };
+    // Filled-in parameters first (like axum, before anything about the arguments is
+    // looked at), then the arguments; the call passes both in declaration order.
+    let mut inject = Vec::new();
+    let mut injected = Vec::new();
+    let mut call_args = Vec::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        match p {
+            Param::Arg(id, _) => call_args.push(quote!(#id)),
+            Param::Inject(ty) => {
+                let var =
+                    syn::Ident::new(&format!("__mizan_p{i}"), proc_macro2::Span::mixed_site());
+                inject.push(quote_spanned!(ty.span()=>
+                    let #var: #ty = <#ty as __m::FromCx>::from_cx(&cx).await?;
+                ));
+                injected.push(quote_spanned!(ty.span()=> __m::injected::<#ty>));
+                call_args.push(quote!(#var));
+            }
+        }
+    }
+    let api = match &options.api {
+        None => quote!(::core::option::Option::None),
+        Some(ApiOpt::Handle(path)) => {
+            quote_spanned!(path.span()=> ::core::option::Option::Some(#path))
+        }
+        Some(ApiOpt::Name(lit)) => quote!(::core::option::Option::Some(__m::Api::new(#lit))),
     };
 
     let (keep_args, scope) = match &options.affects_params {
@@ -60,9 +106,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     };
     let is_query = options.context.is_some() || options.query.is_some();
     let query = options.query.is_some();
-    let probe = quote_spanned!(result.span()=> (&__m::Probe::<#result>::new()).mizan_path());
+    let probe = quote_spanned!(result_span=> (&__m::Probe::<#result>::new()).mizan_path());
     let require_data = is_query
-        .then(|| quote_spanned!(result.span()=> const _: fn() = __m::require_data::<#result>;));
+        .then(|| quote_spanned!(result_span=> const _: fn() = __m::require_data::<#result>;));
 
     let affects = options
         .affects
@@ -111,6 +157,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         #[allow(non_camel_case_types, dead_code, unreachable_pub)]
         #vis struct #ident {}
 
+        // The user's result type is spelt out in generated bindings: a type clippy finds
+        // complex there is the user's own signature, not something to warn about twice.
+        #[allow(clippy::type_complexity)]
         const _: () = {
             use ::mizan::__private as __m;
             #[allow(unused_imports)]
@@ -125,6 +174,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             }
 
             #require_data
+            #( #wire_checks )*
 
             /// The size of the last serialized result: the next buffer starts there.
             static __MIZAN_SIZE: ::core::sync::atomic::AtomicUsize =
@@ -136,11 +186,12 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ) -> __m::BoxFuture<'static, ::mizan::Result<::mizan::Output>> {
                 ::std::boxed::Box::pin(async move {
                     #keep_args
+                    #( #inject )*
                     let __MizanArgs { #( #arg_idents, )* } = __m::decode_args::<__MizanArgs>(&args)?;
                     let mut __fields = ::mizan::FieldErrors::new();
                     #( (&__m::Validate(&#arg_idents)).mizan_validate(#arg_names, &mut __fields); )*
                     __m::check_fields(__fields)?;
-                    let __result: #result = #ident(#cx_arg #( #arg_idents, )*).await?;
+                    let __result: #result = #into_result(#ident(#cx_arg #( #call_args, )*).await)?;
                     let __scope = #scope;
                     #probe.output(__result, __scope, &__MIZAN_SIZE)
                 })
@@ -158,12 +209,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
             static __MIZAN_DEF: __m::FunctionDef = __m::FunctionDef {
                 name: #name,
+                api: #api,
                 file: ::core::file!(),
                 line: ::core::line!(),
                 docs: #docs,
                 context: #context,
                 query: #query,
                 args: &[#( #arg_names ),*],
+                injected: &[#( #injected ),*],
                 affects: &[#( #affects ),*],
                 scoped: #scoped,
                 guard: #guard,

@@ -6,8 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, Ident, LitBool, LitInt, LitStr, Path, Token, bracketed};
 
-const KNOWN: &str =
-    "context, query, affects, affects_params, auth, private, route, methods, rev, cache, websocket";
+const KNOWN: &str = "name, api, context, query, affects, affects_params, auth, private, route, methods, rev, cache, websocket";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// `auth = …`.
@@ -18,9 +17,17 @@ pub(crate) enum Auth {
     Predicate(Path),
 }
 
+/// `api = …`: a handle declared with `mizan::api!`, or a name.
+pub(crate) enum ApiOpt {
+    Handle(Path),
+    Name(LitStr),
+}
+
 /// The parsed options, each with the span of its key for later errors.
 #[derive(Default)]
 pub(crate) struct Options {
+    pub(crate) name: Option<LitStr>,
+    pub(crate) api: Option<ApiOpt>,
     pub(crate) context: Option<Path>,
     pub(crate) query: Option<Span>,
     pub(crate) affects: Option<(Span, Vec<Path>)>,
@@ -53,6 +60,14 @@ impl Parse for Options {
                 input.parse::<Token![=]>()?;
             }
             match name.as_str() {
+                "name" => o.name = Some(wire_name(input.parse()?, "function")?),
+                "api" => {
+                    o.api = Some(if input.peek(LitStr) {
+                        ApiOpt::Name(wire_name(input.parse()?, "api")?)
+                    } else {
+                        ApiOpt::Handle(input.parse()?)
+                    });
+                }
                 "context" => o.context = Some(input.parse()?),
                 "query" => {
                     if flag || input.parse::<LitBool>()?.value {
@@ -86,6 +101,25 @@ impl Parse for Options {
             }
         }
         Ok(o)
+    }
+}
+
+/// Whether `name` is a wire name: `[A-Za-z0-9_-]{1,64}` (as `mizan::valid_name`).
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn wire_name(s: LitStr, what: &str) -> syn::Result<LitStr> {
+    if valid_name(&s.value()) {
+        Ok(s)
+    } else {
+        Err(syn::Error::new(
+            s.span(),
+            format!("a Mizan {what} name is a wire name: 1 to 64 of A-Z, a-z, 0-9, `_` and `-`"),
+        ))
     }
 }
 

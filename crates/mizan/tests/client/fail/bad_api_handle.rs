@@ -1,0 +1,3 @@
+mizan::api!(pub ADMIN = "admin api");
+
+fn main() {}
