@@ -124,7 +124,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
             "summary": summary,
             "tags": [tag],
             "security": security,
-            "requestBody": { "required": !arg_properties(&f.args).1.is_empty(), "description": "The arguments; an empty body is `{}`", "content": { "application/json": { "schema": f.args } } },
+            "requestBody": { "required": true, "description": "The arguments as a JSON object (`{}` for none); every call carries `Content-Type: application/json`", "content": { "application/json": { "schema": f.args } } },
             "responses": responses.clone(),
         });
         if !description.is_empty() {
