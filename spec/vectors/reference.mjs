@@ -32,8 +32,16 @@ export function canonicalJson(value) {
 }
 
 /** JSON.parse, refusing what has no canonical form: non-finite numbers, lone surrogates. */
+/** The first integer literal (outside strings) that `JSON.parse` rounds, if any (§4.2). */
+const inexactInteger = (text) =>
+  text
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .match(/(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g)
+    ?.find((t) => BigInt(t) !== BigInt(Number(t)));
+
 export function parseJson(text) {
   const value = JSON.parse(text);
+  if (inexactInteger(text)) throw new Error("an integer no double holds exactly");
   const check = (v) => {
     if (typeof v === "number" && !Number.isFinite(v)) throw new Error("number out of range");
     if (typeof v === "string" && !v.isWellFormed()) throw new Error("lone surrogate");

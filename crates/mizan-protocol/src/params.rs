@@ -132,6 +132,15 @@ impl Params {
             }
             let mut value: Value = serde_json::from_str(&raw)
                 .map_err(|e| ParamError::about(&name, &not_json(&name, &raw, &e)))?;
+            if let Some(literal) = inexact_integer(&raw) {
+                return Err(ParamError::about(
+                    &name,
+                    &format!(
+                        "holds the integer {literal}, which no JSON number (a double) holds \
+                         exactly; send it as a string"
+                    ),
+                ));
+            }
             // `3.0` and `3` are the same parameter (equal canonical forms).
             integral_floats(&mut value);
             nulls |= value.is_null();
@@ -173,6 +182,48 @@ impl Params {
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         self.map.remove(name)
     }
+}
+
+/// The first integer literal in a JSON text that is read as a rounded number
+/// (`-9223372036854775809`), if any (§4.2): one beyond the 64-bit integers and that no
+/// double holds exactly. Literals of fewer than 16 digits always fit.
+fn inexact_integer(json: &str) -> Option<&str> {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || b".eE+-".contains(&bytes[i]))
+                {
+                    i += 1;
+                }
+                let token = &json[start..i];
+                let digits = token.trim_start_matches('-');
+                if digits.len() >= 16
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && token.parse::<i64>().is_err()
+                    && token.parse::<u64>().is_err()
+                    && token
+                        .parse::<f64>()
+                        .is_ok_and(|f| f.is_finite() && format!("{f:.0}") != token)
+                {
+                    return Some(token);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Says what is wrong with a parameter value that is not JSON, and how to write it.
@@ -272,6 +323,34 @@ mod tests {
         let e = Params::from_query("title=hello").unwrap_err();
         assert_eq!(e.param, "title");
         assert!(e.message.contains("`title=%22hello%22`"), "{}", e.message);
+    }
+
+    #[test]
+    fn integers_a_double_cannot_hold_are_refused() {
+        for bad in [
+            "-9223372036854775809",
+            "[1,18446744073709551617]",
+            "{\"a\":[99999999999999999999]}",
+        ] {
+            let q = format!("x={}", utf8_percent_encode(bad, COMPONENT));
+            let e = Params::from_query(&q).unwrap_err();
+            assert!(
+                e.message.contains("send it as a string"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+        for good in [
+            "100000000000000000000",
+            "9007199254740993",
+            "18446744073709551615",
+            "\"9223372036854775809\"",
+            "1.5e300",
+            "-0",
+        ] {
+            let q = format!("x={}", utf8_percent_encode(good, COMPONENT));
+            assert!(Params::from_query(&q).is_ok(), "{good}");
+        }
     }
 
     #[test]

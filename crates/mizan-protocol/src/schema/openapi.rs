@@ -58,8 +58,15 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
                 } } },
             },
             "304": { "description": "Not modified (If-None-Match)" },
+            "308": {
+                "description": "The parameters were not written in their canonical form: the same request at the canonical URL (spec/PROTOCOL.md §5)",
+                "headers": { "Location": {
+                    "description": "The canonical URL of these parameters",
+                    "schema": { "type": "string" },
+                } },
+            },
         });
-        add_errors(&mut responses, &["400", "500"]);
+        add_errors(&mut responses, &["400", "414", "500"]);
         if ctx.private {
             add_errors(&mut responses, &["401", "403"]);
         }
@@ -325,6 +332,7 @@ fn error_description(status: &str) -> &'static str {
         }
         "403" => "`forbidden`: the caller lacks what the guard requires",
         "413" => "`payload_too_large`: the body is over the API's limit",
+        "414" => "`uri_too_long`: the query string is over the API's limit",
         "415" => {
             "`unsupported_media_type`: a body that is not JSON (on a route: not a form or JSON)"
         }

@@ -97,10 +97,42 @@ impl JsonTypes {
         })
     }
 
+    /// The types as a phrase for messages: `integer`, `string or null`.
+    pub fn describe(self) -> String {
+        if self == Self::ANY {
+            return "any JSON value".to_owned();
+        }
+        let names: Vec<&str> = [
+            (INTEGER, "integer"),
+            (NUMBER, "number"),
+            (STRING, "string"),
+            (BOOLEAN, "boolean"),
+            (ARRAY, "array"),
+            (OBJECT, "object"),
+            (NULL, "null"),
+        ]
+        .into_iter()
+        // A number admits integers: name it once.
+        .filter(|(bit, name)| self.0 & bit != 0 && !(*name == "integer" && self.0 & NUMBER != 0))
+        .map(|(_, name)| name)
+        .collect();
+        names.join(" or ")
+    }
+
     /// Whether `value` has one of these types (`3.0` counts as an integer).
+    ///
+    /// An integer beyond the 64-bit integers (read as a double, like `88007559544596955136`)
+    /// is only a `number`: no integer parameter can hold it.
     pub fn admits(self, value: &Value) -> bool {
+        const EXACT: f64 = 9_007_199_254_740_992.0;
         let own = match value {
-            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => INTEGER | NUMBER,
+            Value::Number(n) if n.is_i64() || n.is_u64() => INTEGER | NUMBER,
+            Value::Number(n)
+                if n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() <= EXACT) =>
+            {
+                INTEGER | NUMBER
+            }
             v => Self::of_value(v).0,
         };
         self.0 & own != 0
@@ -121,6 +153,8 @@ mod tests {
         assert!(int.admits(&json!(3.0)));
         assert!(!int.admits(&json!("3")));
         assert!(!int.admits(&json!(3.5)));
+        assert!(int.admits(&json!(u64::MAX)));
+        assert!(!int.admits(&json!(88_007_559_544_596_955_136.0)));
         let opt = JsonTypes::of(&json!({"type": ["string", "null"]}), &defs);
         assert!(opt.admits(&json!("x")) && !opt.admits(&json!(1)));
         let by_ref = JsonTypes::of(&json!({"$ref": "#/$defs/Id"}), &defs);
@@ -137,7 +171,10 @@ mod tests {
             JsonTypes::of(&json!({"$ref": "#/$defs/Missing"}), &defs),
             JsonTypes::ANY
         );
+        assert_eq!(int.describe(), "integer");
+        assert_eq!(opt.describe(), "string or null");
         let number = JsonTypes::of(&json!({"type": "number"}), &defs);
+        assert_eq!(number.describe(), "number");
         assert!(number.admits(&json!(1)) && number.admits(&json!(1.5)));
     }
 }

@@ -78,6 +78,27 @@ async fn fetch(
         }
     })
     .map_err(Error::param)?;
+    // A value its parameter's type cannot hold fails whatever its spelling: answered here,
+    // not redirected first.
+    if let Some((name, value, types)) = params.as_map().iter().find_map(|(k, v)| {
+        let types = ctx.param_types.get(k)?;
+        (!types.admits(v)).then_some((k, v, types))
+    }) {
+        let wanted = types.describe();
+        return Err(Error::bad_field(
+            name.clone(),
+            format!("parameter `{name}` must be {wanted}, not `{value}`"),
+        ));
+    }
+    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
+        return Err(Error::bad_field(
+            missing.clone(),
+            format!(
+                "missing parameter `{missing}`; context `{}` requires it",
+                ctx.name
+            ),
+        ));
+    }
     // One URL per instance: any other spelling of the same parameters is redirected to the
     // canonical one, so that every cache holds one copy and a purge cannot miss it.
     let canonical = params.to_query();
@@ -93,15 +114,6 @@ async fn fetch(
             r.headers_mut().insert(LOCATION, v);
         }
         return Ok(r);
-    }
-    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
-        return Err(Error::bad_field(
-            missing.clone(),
-            format!(
-                "missing parameter `{missing}`; context `{}` requires it",
-                ctx.name
-            ),
-        ));
     }
     // One parameter object for every function: each decodes the keys it declares.
     let args = Arc::new(Value::Object(params.into_map()));

@@ -409,6 +409,19 @@ async fn non_canonical_context_urls_redirect_to_the_canonical_one() {
 }
 
 #[tokio::test]
+async fn an_integer_that_would_be_rounded_is_refused_not_redirected() {
+    // Read as a double it would become i64::MIN: another parameter, another URL.
+    let r = get(&app(), "/api/mizan/ctx/todos/?project=-9223372036854775809").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json()["error"]["fields"]["project"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
 async fn query_strings_are_capped_and_unknown_keys_refused_first() {
     let app = app();
     let long = format!(
