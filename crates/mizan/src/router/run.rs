@@ -76,7 +76,7 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Arc<Value>) 
 /// resolver reads, the resolver's response hook, and the request span's status and
 /// duration with one DEBUG event (a production subscriber at INFO writes nothing per
 /// request). `cx` is the request's context once it was built.
-pub(crate) async fn finish(
+async fn finish(
     shared: &Shared,
     span: Span,
     start: Option<Instant>,
@@ -110,18 +110,14 @@ pub(crate) async fn finish(
     response
 }
 
-/// The start of a request span: the clock is read only when the span is enabled.
-pub(crate) fn started(span: &Span) -> Option<Instant> {
-    (!span.is_disabled()).then(Instant::now)
-}
-
 /// Runs `fut` (a handler's body, which sets `cx` once it has built the request context)
 /// in `span`, then [`finish`]es the response.
 pub(crate) async fn traced<'a, F>(shared: &'a Shared, span: Span, fut: F) -> Response
 where
     F: Future<Output = (Result<Response>, Option<Cx>)> + 'a,
 {
-    let start = started(&span);
+    // The clock is read only when the span is enabled.
+    let start = (!span.is_disabled()).then(Instant::now);
     let (result, cx) = fut.instrument(span.clone()).await;
     finish(shared, span, start, result, cx.as_ref()).await
 }
