@@ -176,7 +176,7 @@ impl Builder {
     }
 
     /// `affects` targets that another group serves: invalidated by name, not checked here.
-    fn foreign(&self, defs: &[&'static FunctionDef]) -> HashSet<&'static str> {
+    fn foreign(&self, defs: &[&'static FunctionDef]) -> crate::registry::HashSet<&'static str> {
         let served: HashSet<&str> = defs
             .iter()
             .flat_map(|d| [Some(d.name), d.context_name()])

@@ -1,7 +1,6 @@
 //! `Cx`: what a Mizan function knows about its request.
 
 use std::any::{Any, TypeId, type_name};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
@@ -14,7 +13,7 @@ use crate::invalidation::Invalidation;
 
 /// Application state shared by every request, keyed by type.
 #[derive(Clone, Default)]
-pub(crate) struct StateMap(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
+pub(crate) struct StateMap(Arc<crate::registry::HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 
 impl StateMap {
     pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {

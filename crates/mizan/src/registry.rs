@@ -1,7 +1,13 @@
 //! The checked function graph the router serves: functions and contexts by name, with
 //! every static invalidation target resolved to a context name.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+/// The request path's lookups (names, parameters): `foldhash`, seeded per process. These
+/// maps are built once from the registry, so a client can only look keys up, never grow them.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`HashMap`].
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::sync::atomic::AtomicBool;
 
 use http::HeaderValue;
@@ -70,7 +76,7 @@ pub(crate) fn inspect(
     let mut doc = crate::schema::describe(&defs, base_path);
     for f in doc.functions.values_mut() {
         // Two targets may share a wire name when one belongs to another API.
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         f.affects
             .retain(|t| !foreign.contains(t.as_str()) && seen.insert(t.clone()));
     }
@@ -90,7 +96,7 @@ impl Registry {
             return Err(diagnostics);
         }
         let (defs, _) = dedupe(defs);
-        let mut functions = HashMap::new();
+        let mut functions = HashMap::default();
         for def in &defs {
             let doc = &document.functions[def.name];
             let (props, _) = arg_properties(&doc.args);

@@ -50,10 +50,13 @@ pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Arc<Value>) 
     );
     // Clock reads and field records only when someone listens.
     let start = (!span.is_disabled()).then(Instant::now);
-    let result = AssertUnwindSafe((def.call)(cx, args))
-        .catch_unwind()
-        .instrument(span.clone())
-        .await
+    let call = AssertUnwindSafe((def.call)(cx, args)).catch_unwind();
+    // A disabled span is not entered on every poll.
+    let result = match start {
+        Some(_) => call.instrument(span.clone()).await,
+        None => call.await,
+    };
+    let result = result
         .unwrap_or_else(|panic| {
             Err(Error::internal(format!(
                 "function `{}` panicked: {}",
@@ -118,7 +121,10 @@ where
 {
     // The clock is read only when the span is enabled.
     let start = (!span.is_disabled()).then(Instant::now);
-    let (result, cx) = fut.instrument(span.clone()).await;
+    let (result, cx) = match start {
+        Some(_) => fut.instrument(span.clone()).await,
+        None => fut.await,
+    };
     finish(shared, span, start, result, cx.as_ref()).await
 }
 
