@@ -63,6 +63,8 @@ export const INITIAL: EntryState<never> = {
 const MAX_CHAIN = 3;
 
 export const noop = () => {};
+/** Bundlers replace `process.env.NODE_ENV`; Node and Bun have it. */
+declare const process: { env: { NODE_ENV?: string } };
 const JSON_TYPE = { "Content-Type": "application/json" };
 const CLIENT = { "X-Mizan-Client": "1" };
 const isServer = typeof window == "undefined";
@@ -301,7 +303,7 @@ export class MizanClient {
   dehydrate(): HydrationData {
     const out: HydrationData = {};
     this.each_(({ descriptor_, state_: { status, data, updatedAt, stale } }) => {
-      if (status == "success") out[descriptor_.key] = { ...descriptor_, data, updatedAt, stale };
+      if (status == "success") out[descriptor_.key] = { context: descriptor_.context, params: descriptor_.params, data, updatedAt, stale };
     });
     return out;
   }

@@ -80,32 +80,30 @@ export class MutationObserver<A, R> {
 
   callAsync = async (args: A, callbacks: CallCallbacks<A, R> = {}): Promise<R> => {
     const id = ++this.latest_;
-    const options = this.options_;
     const client = this.client_;
-    const latest = (status: CallStatus, data?: R, error?: MizanError) => {
-      if (id != this.latest_) return false;
-      this.set_(status, data, error, args);
-      return true;
+    const { optimistic, settle } = this.options_;
+    // The state and the per-call callbacks belong to the latest call; the observer's
+    // callbacks run for every call.
+    const finish = (data?: R, error?: MizanError) => {
+      const latest = id == this.latest_;
+      if (latest) this.set_(error ? "error" : "success", data, error, args);
+      for (const c of latest ? [this.options_, callbacks] : [this.options_])
+        guard(() => {
+          if (error) c.onError?.(error, args);
+          else c.onSuccess?.(data!, args);
+          c.onSettled?.(data, error, args);
+        });
     };
-    latest("pending");
+    this.set_("pending", undefined, undefined, args);
     let rollback = noop;
     try {
-      if (options.optimistic) rollback = client.record_(() => options.optimistic!(args, client));
-      const data = await client.call(this.descriptor_, args, { settle: options.settle });
-      const mine = latest("success", data);
-      for (const c of mine ? [options, callbacks] : [options]) {
-        guard(() => c.onSuccess?.(data, args));
-        guard(() => c.onSettled?.(data, undefined, args));
-      }
+      if (optimistic) rollback = client.record_(() => optimistic(args, client));
+      const data = await client.call(this.descriptor_, args, { settle });
+      finish(data);
       return data;
-    } catch (thrown) {
-      const error = thrown as MizanError;
+    } catch (error) {
       rollback();
-      const mine = latest("error", undefined, error);
-      for (const c of mine ? [options, callbacks] : [options]) {
-        guard(() => c.onError?.(error, args));
-        guard(() => c.onSettled?.(undefined, error, args));
-      }
+      finish(undefined, error as MizanError);
       throw error;
     }
   };
