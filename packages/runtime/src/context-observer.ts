@@ -57,6 +57,9 @@ export class ContextObserver<P extends Params, D, S = D> {
 
   /** The descriptor (or skipToken) and options of the current render; notifies nobody. */
   setOptions(d: ContextDescriptor<P, D> | SkipToken, options: ContextObserverOptions<D, S> = {}): void {
+    const previous = this.descriptor_;
+    // the data of the params we leave is keepPreviousData's `previous`
+    if (previous != skipToken && previous != d) this.previousData_ = this.client_.getState(previous).data ?? this.previousData_;
     this.descriptor_ = d;
     this.options_ = options;
   }
@@ -80,8 +83,7 @@ export class ContextObserver<P extends Params, D, S = D> {
     const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
     let data: unknown = state.data;
     let isPlaceholderData = false;
-    if (data !== undefined) this.previousData_ = state.data;
-    else if (placeholderData !== undefined) {
+    if (data === undefined && placeholderData !== undefined) {
       data =
         typeof placeholderData == "function"
           ? (placeholderData as (previous: D | undefined) => D | undefined)(this.previousData_)
