@@ -48,7 +48,7 @@ export function useMizan(): MizanClient {
   return client;
 }
 
-export interface ContextQueryOptions<D, S = D> extends ContextObserverOptions<D, S> {
+export interface ContextQueryOptions<D = any, S = D> extends ContextObserverOptions<D, S> {
   /** Throw the fetch promise while there is no data and a fetch is under way or needed (for
    *  `<Suspense>`, an errored entry refetching included), and the error on error (for an
    *  error boundary). */
@@ -61,17 +61,21 @@ export interface ContextQueryOptions<D, S = D> extends ContextObserverOptions<D,
  */
 export function useContextQuery<P extends Params, D, S = D>(
   d: ContextDescriptor<P, D> | SkipToken,
-  options?: ContextQueryOptions<D, S>,
+  options?: ContextQueryOptions<NoInfer<D>, S>,
 ): ContextResult<S> {
   const client = useMizan();
   const observer = useMemo(() => new ContextObserver<P, D, S>(client, d, options), [client]);
   observer.setOptions(d, options);
   const key = d == skipToken ? d : d.key;
-  const subscribe = useCallback(observer.subscribe, [observer, key, options?.enabled]);
+  // A new function when the key or `enabled` changes: useSyncExternalStore then resubscribes.
+  const subscribe = useCallback((listener: () => void) => observer.subscribe(listener), [observer, key, options?.enabled]);
   const result = useSyncExternalStore(subscribe, observer.getResult, observer.getResult);
   if (options?.suspense && d != skipToken && result.data === undefined) {
-    if (result.fetchStatus != "idle") throw client.fetch(d, "mount").catch(() => {});
-    if (result.error) throw result.error;
+    // An error is thrown unless a fetch is under way (a boundary reset that refetched): then,
+    // as while pending, suspend on the fetch.
+    const { status, fetchStatus, error } = client.getState(d);
+    if (status == "error" && fetchStatus == "idle") throw error;
+    throw client.fetch(d, "mount").catch(() => {});
   }
   return result;
 }

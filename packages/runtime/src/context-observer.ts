@@ -49,7 +49,7 @@ export class ContextObserver<P extends Params, D, S = D> {
   private selectFn_: unknown;
   private selected_: unknown;
 
-  constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<D, S>) {
+  constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
     this.client_ = client;
     this.descriptor_ = d;
     this.setOptions(d, options);
