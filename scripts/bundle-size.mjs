@@ -32,18 +32,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRIES = [
   {
     name: "@mizan/runtime",
-    code: `export { MizanClient, ContextObserver, MutationObserver, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime";`,
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime";`,
     budget: 4096,
     ours: true,
-    note: "the kernel: everything but the optional entry points",
+    note: "the client: entries, fetch, retries, invalidation, events, focus, hydration, setData",
   },
   {
     name: "@mizan/react",
-    code: `export { MizanClient, ContextObserver, MutationObserver, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
     budget: 1024,
     base: "@mizan/runtime",
     ours: true,
-    note: "the adapter on top of the kernel",
+    note: "the adapter with the kernel's observers it binds (ContextObserver, MutationObserver)",
+  },
+  {
+    name: "@mizan/runtime + observers",
+    code: `export { MizanClient, ContextObserver, MutationObserver, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime";`,
+    ours: true,
+    note: "the kernel with everything an adapter uses, informative",
   },
   {
     name: "@mizan/runtime (every export)",
@@ -53,15 +59,15 @@ const ENTRIES = [
   },
   {
     name: "@mizan/runtime/cross-tab",
-    code: `export { MizanClient } from "@mizan/runtime"; export { crossTab } from "@mizan/runtime/cross-tab";`,
-    base: "@mizan/runtime",
+    code: `export * from "@mizan/runtime"; export { crossTab } from "@mizan/runtime/cross-tab";`,
+    base: "@mizan/runtime (every export)",
     ours: true,
     note: "optional entry point, informative",
   },
   {
     name: "@mizan/runtime/devtools",
-    code: `export { MizanClient } from "@mizan/runtime"; export { mountDevtools } from "@mizan/runtime/devtools";`,
-    base: "@mizan/runtime",
+    code: `export * from "@mizan/runtime"; export { mountDevtools } from "@mizan/runtime/devtools";`,
+    base: "@mizan/runtime (every export)",
     ours: true,
     note: "optional entry point, informative",
   },

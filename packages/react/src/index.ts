@@ -43,7 +43,7 @@ export function MizanProvider(props: { client: MizanClient; children?: ReactNode
 export function useMizan(): MizanClient {
   const client = useContext(ClientContext);
   if (!client) {
-    throw new Error("@mizan/react: no MizanClient here; wrap the tree in <MizanProvider client={new MizanClient()}>");
+    throw new Error("@mizan/react: no MizanProvider above");
   }
   return client;
 }
@@ -64,11 +64,14 @@ export function useContextQuery<P extends Params, D, S = D>(
   options?: ContextQueryOptions<NoInfer<D>, S>,
 ): ContextResult<S> {
   const client = useMizan();
-  const observer = useMemo(() => new ContextObserver<P, D, S>(client, d, options), [client]);
+  const observer = useMemo(() => new ContextObserver<P, D, S>(client, d), [client]);
   observer.setOptions(d, options);
-  const key = d == skipToken ? d : d.key;
-  // A new function when the key or `enabled` changes: useSyncExternalStore then resubscribes.
-  const subscribe = useCallback((listener: () => void) => observer.subscribe(listener), [observer, key, options?.enabled]);
+  // A new function when the key (undefined for skipToken) or `enabled` changes:
+  // useSyncExternalStore then resubscribes.
+  const subscribe = useCallback(
+    (listener: () => void) => observer.subscribe(listener),
+    [observer, (d as { key?: string }).key, options?.enabled],
+  );
   const result = useSyncExternalStore(subscribe, observer.getResult, observer.getResult);
   if (options?.suspense && d != skipToken && result.data === undefined) {
     // An error is thrown unless a fetch is under way (a boundary reset that refetched): then,
@@ -83,7 +86,7 @@ export function useContextQuery<P extends Params, D, S = D>(
 /** A call (mutation) with its own state: see `CallState`. */
 export function useCall<A, R>(c: CallDescriptor<A, R>, options?: CallOptions<A, R>): CallState<A, R> {
   const client = useMizan();
-  const observer = useMemo(() => new MutationObserver(client, c, options), [client]);
+  const observer = useMemo(() => new MutationObserver(client, c), [client]);
   observer.setOptions(c, options);
   return useSyncExternalStore(observer.subscribe, observer.getResult, observer.getResult);
 }

@@ -117,11 +117,15 @@ const idle = async (entry: Entry) => {
   while (entry.inFlight_) await entry.inFlight_.catch(noop);
 };
 
+/** Whether some member of `patch` differs from the same member of `object` (shallow). */
+export const differs = (patch: object, object: object) =>
+  Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
+
 /** Whether an entry has an active (fetching) observer: it is on screen. */
 const observed = (entry: Entry) => [...entry.listeners_.values()].includes(true);
 
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
-const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
+export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
 
 /** A deep-frozen value (the params an entry keeps). */
 const freeze = <T>(value: T): T => {
@@ -310,6 +314,12 @@ export class MizanClient {
 
   // ------------------------------------------------------------------------- internals
 
+  /** @internal Whether an entry has an active observer (a fetch on first observe is done). */
+  observed_(d: ContextDescriptor<Params, unknown>): boolean {
+    const entry = this.find_(d);
+    return !!entry && observed(entry);
+  }
+
   /** @internal Runs `apply` (a mutation's optimistic update) recording its setData() calls;
    *  returns the rollback: each entry it changed gets its previous state back, unless newer
    *  data (a refetch) replaced the optimistic data meanwhile. */
@@ -381,8 +391,7 @@ export class MizanClient {
 
   /** Merges a patch into the state: a new object and a notification only on a real change. */
   private set_(entry: Entry, patch: Partial<EntryState<unknown>>) {
-    const state = entry.state_ as unknown as Record<string, unknown>;
-    if (Object.entries(patch).some(([k, v]) => state[k] !== v)) {
+    if (differs(patch, entry.state_)) {
       entry.state_ = { ...entry.state_, ...patch };
       entry.listeners_.forEach((_, notify) => guard(notify));
     }

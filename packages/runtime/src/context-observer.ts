@@ -1,4 +1,5 @@
-import { INITIAL, type MizanClient, noop } from "./client";
+import { differs, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { MizanError } from "./mizan-error";
 import { replaceEqualDeep } from "./replace-equal-deep";
 import { type SkipToken, skipToken } from "./skip-token";
 import type { ContextDescriptor, EntryState, FetchStatus, Params } from "./types";
@@ -39,8 +40,6 @@ export class ContextObserver<P extends Params, D, S = D> {
   private client_: MizanClient;
   private descriptor_: ContextDescriptor<P, D> | SkipToken;
   private options_: ContextObserverOptions<D, S> = {};
-  /** the key this observer is subscribed to actively, if any */
-  private activeKey_: string | undefined;
   private result_: ContextResult<S> | undefined;
   /** the last entry data this observer showed: keepPreviousData's `previous` */
   private previousData_: D | undefined;
@@ -52,14 +51,11 @@ export class ContextObserver<P extends Params, D, S = D> {
   constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
     this.client_ = client;
     this.descriptor_ = d;
-    this.setOptions(d, options);
+    this.options_ = options ?? {};
   }
 
   /** The descriptor (or skipToken) and options of the current render; notifies nobody. */
   setOptions(d: ContextDescriptor<P, D> | SkipToken, options: ContextObserverOptions<D, S> = {}): void {
-    const previous = this.descriptor_;
-    // the data of the params we leave is keepPreviousData's `previous`
-    if (previous != skipToken && previous != d) this.previousData_ = this.client_.getState(previous).data ?? this.previousData_;
     this.descriptor_ = d;
     this.options_ = options;
   }
@@ -67,14 +63,7 @@ export class ContextObserver<P extends Params, D, S = D> {
   /** Subscribes to the current descriptor's entry (actively, unless `enabled: false`). */
   subscribe = (listener: () => void): (() => void) => {
     const d = this.descriptor_;
-    if (d == skipToken) return noop;
-    const active = this.options_.enabled ?? true;
-    if (active) this.activeKey_ = d.key;
-    const unsubscribe = this.client_.subscribe(d, listener, !active);
-    return () => {
-      if (active) this.activeKey_ = undefined;
-      unsubscribe();
-    };
+    return d == skipToken ? noop : this.client_.subscribe(d, listener, this.options_.enabled == false);
   };
 
   getResult = (): ContextResult<S> => {
@@ -83,7 +72,9 @@ export class ContextObserver<P extends Params, D, S = D> {
     const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
     let data: unknown = state.data;
     let isPlaceholderData = false;
-    if (data === undefined && placeholderData !== undefined) {
+    // the last data shown is keepPreviousData's `previous` (adapters read every change)
+    if (data !== undefined) this.previousData_ = state.data;
+    else if (placeholderData !== undefined) {
       data =
         typeof placeholderData == "function"
           ? (placeholderData as (previous: D | undefined) => D | undefined)(this.previousData_)
@@ -97,13 +88,10 @@ export class ContextObserver<P extends Params, D, S = D> {
       this.selectFn_ = select;
       data = this.selected_;
     }
-    // An active observer not subscribed yet (the first render) will fetch on subscribe.
+    // An entry that needs a fetch and has no active observer yet fetches when this one
+    // subscribes: say so on the first render already.
     const fetchStatus: FetchStatus =
-      d != skipToken &&
-      enabled &&
-      this.activeKey_ != d.key &&
-      state.fetchStatus == "idle" &&
-      (state.status != "success" || state.stale)
+      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.observed_(d)
         ? "fetching"
         : state.fetchStatus;
     const status = isPlaceholderData ? "success" : state.status;
@@ -117,14 +105,13 @@ export class ContextObserver<P extends Params, D, S = D> {
       isFetching: fetchStatus == "fetching",
       refetch: this.refetch,
     };
-    const previous = this.result_ as unknown as Record<string, unknown> | undefined;
-    return (this.result_ =
-      previous && Object.entries(next).every(([k, v]) => previous[k] === v) ? this.result_! : next);
+    const previous = this.result_;
+    return (this.result_ = previous && !differs(next, previous) ? previous : next);
   };
 
-  /** Fetch now; rejects for skipToken. */
+  /** Fetch now; rejects with a MizanError "skipToken" for skipToken. */
   refetch = (): Promise<unknown> => {
     const d = this.descriptor_;
-    return d == skipToken ? Promise.reject(new Error("mizan: refetch() of a skipToken query")) : this.client_.fetch(d);
+    return d == skipToken ? Promise.reject(new MizanError("skipToken")) : this.client_.fetch(d);
   };
 }

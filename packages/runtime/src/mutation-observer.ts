@@ -58,7 +58,7 @@ export class MutationObserver<A, R> {
   constructor(client: MizanClient, c: CallDescriptor<A, R>, options?: CallOptions<A, R>) {
     this.client_ = client;
     this.descriptor_ = c;
-    this.setOptions(c, options);
+    this.options_ = options ?? {};
     this.reset();
   }
 
@@ -82,30 +82,29 @@ export class MutationObserver<A, R> {
     const id = ++this.latest_;
     const client = this.client_;
     const { optimistic, settle } = this.options_;
-    // The state and the per-call callbacks belong to the latest call; the observer's
-    // callbacks run for every call.
-    const finish = (data?: R, error?: MizanError) => {
-      const latest = id == this.latest_;
-      if (latest) this.set_(error ? "error" : "success", data, error, args);
-      for (const c of latest ? [this.options_, callbacks] : [this.options_])
-        guard(() => {
-          if (error) c.onError?.(error, args);
-          else c.onSuccess?.(data!, args);
-          c.onSettled?.(data, error, args);
-        });
-    };
-    this.set_("pending", undefined, undefined, args);
+    let data: R | undefined;
+    let error: MizanError | undefined;
     let rollback = noop;
+    this.set_("pending", data, error, args);
     try {
       if (optimistic) rollback = client.record_(() => optimistic(args, client));
-      const data = await client.call(this.descriptor_, args, { settle });
-      finish(data);
-      return data;
-    } catch (error) {
+      data = await client.call(this.descriptor_, args, { settle });
+    } catch (thrown) {
+      error = thrown as MizanError;
       rollback();
-      finish(undefined, error as MizanError);
-      throw error;
     }
+    // The state and the per-call callbacks belong to the latest call; the observer's
+    // callbacks run for every call.
+    const latest = id == this.latest_;
+    if (latest) this.set_(error ? "error" : "success", data, error, args);
+    for (const c of latest ? [this.options_, callbacks] : [this.options_])
+      guard(() => {
+        if (error) c.onError?.(error, args);
+        else c.onSuccess?.(data!, args);
+        c.onSettled?.(data, error, args);
+      });
+    if (error) throw error;
+    return data!;
   };
 
   reset = (): void => {

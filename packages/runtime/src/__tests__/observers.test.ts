@@ -97,6 +97,7 @@ describe("ContextObserver", () => {
     const o = new ContextObserver(c, todos({ project: 1 }), { placeholderData: keepPreviousData });
     let unsubscribe = o.subscribe(() => {});
     await f.last().json({ todo_list: [], project_info: { name: "one" } });
+    expect(o.getResult().data).toMatchObject({ project_info: { name: "one" } }); // as an adapter reads it
     o.setOptions(todos({ project: 2 }), { placeholderData: keepPreviousData });
     unsubscribe();
     unsubscribe = o.subscribe(() => {});
