@@ -91,6 +91,13 @@ const ENTRIES = [
     code: `export { createTRPCClient, httpBatchLink } from "@trpc/client";`,
     note: "for comparison",
   },
+  {
+    name: "@trpc/client + @tanstack/react-query",
+    // tRPC's React client (@trpc/tanstack-react-query) is a thin layer over these two; its own
+    // package is not installed here (its exact peer versions lag behind @trpc/client's).
+    code: `export { createTRPCClient, httpBatchLink } from "@trpc/client"; export { QueryClient, QueryClientProvider, useQuery, useMutation } from "@tanstack/react-query";`,
+    note: "for comparison: tRPC's React client without its own thin binding",
+  },
 ];
 
 /** min and min+gzip bytes of one entry. */
