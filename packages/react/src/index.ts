@@ -62,7 +62,7 @@ export interface ContextQueryOptions<D = any, S = D> extends ContextObserverOpti
 export function useContextQuery<P extends Params, D, S = D>(
   d: ContextDescriptor<P, D> | SkipToken,
   options?: ContextQueryOptions<NoInfer<D>, S>,
-): ContextResult<S> {
+): ContextResult<S, D> {
   const client = useMizan();
   const observer = useMemo(() => new ContextObserver<P, D, S>(client, d), [client]);
   observer.setOptions(d, options);

@@ -17,7 +17,7 @@ export interface ContextObserverOptions<D, S = D> {
   placeholderData?: D | ((previous: D | undefined) => D | undefined);
 }
 
-export interface ContextResult<S> extends EntryState<S> {
+export interface ContextResult<S, D = S> extends EntryState<S> {
   /** No data yet and a fetch under way or about to start on subscribe (so the first render
    *  of an entry that will fetch is already loading). */
   isLoading: boolean;
@@ -25,8 +25,8 @@ export interface ContextResult<S> extends EntryState<S> {
   isFetching: boolean;
   /** `data` is the placeholderData, not the entry's. */
   isPlaceholderData: boolean;
-  /** Fetch now, deduplicated with any fetch in flight. */
-  refetch: () => Promise<unknown>;
+  /** Fetch now, deduplicated with any fetch in flight; resolves with the context data. */
+  refetch: () => Promise<D>;
 }
 
 /**
@@ -40,7 +40,7 @@ export class ContextObserver<P extends Params, D, S = D> {
   private client_: MizanClient;
   private descriptor_: ContextDescriptor<P, D> | SkipToken;
   private options_: ContextObserverOptions<D, S> = {};
-  private result_: ContextResult<S> | undefined;
+  private result_: ContextResult<S, D> | undefined;
   /** the last entry data this observer showed: keepPreviousData's `previous` */
   private previousData_: D | undefined;
   /** the input, function and output of the last select() */
@@ -66,7 +66,7 @@ export class ContextObserver<P extends Params, D, S = D> {
     return d == skipToken ? noop : this.client_.subscribe(d, listener, this.options_.enabled == false);
   };
 
-  getResult = (): ContextResult<S> => {
+  getResult = (): ContextResult<S, D> => {
     const d = this.descriptor_;
     const { enabled = true, select, placeholderData } = this.options_;
     const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
@@ -95,7 +95,7 @@ export class ContextObserver<P extends Params, D, S = D> {
         ? "fetching"
         : state.fetchStatus;
     const status = isPlaceholderData ? "success" : state.status;
-    const next: ContextResult<S> = {
+    const next: ContextResult<S, D> = {
       ...state,
       status,
       fetchStatus,
@@ -110,7 +110,7 @@ export class ContextObserver<P extends Params, D, S = D> {
   };
 
   /** Fetch now; rejects with a MizanError "skipToken" for skipToken. */
-  refetch = (): Promise<unknown> => {
+  refetch = (): Promise<D> => {
     const d = this.descriptor_;
     return d == skipToken ? Promise.reject(new MizanError("skipToken")) : this.client_.fetch(d);
   };
