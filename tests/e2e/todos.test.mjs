@@ -365,7 +365,6 @@ test("the devtools panel lists the entries and the mutation that caused each ref
   const refetch = panel.locator('[data-log] tr[data-key="todos?project=1"][data-cause="mutation:add_todo"]');
   await refetch.first().waitFor();
   assert.match(await refetch.first().textContent(), /mutation:add_todo/);
-  await page.screenshot({ path: join(work, "..", "mizan-example.png"), fullPage: true });
   await page.close();
 });
 
