@@ -16,31 +16,60 @@
 //   base     optional: the name of an earlier row; the budget then applies to this row's
 //            min+gzip minus that row's (the cost on top of it, e.g. an adapter over the kernel)
 //   note     optional: shown in the table ("for comparison" rows have no budget)
+//   ours     our own packages: built as their package build would, with private members
+//            (names ending in `_`) mangled to short names (esbuild `mangleProps`)
 
 import { build } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
+/** The naming convention of private members in our packages (see packages/runtime/src/client.ts). */
+export const MANGLE = /_$/;
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const ENTRIES = [
   {
     name: "@mizan/runtime",
-    code: `export { MizanClient, defineContext, defineCall } from "@mizan/runtime";`,
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime";`,
     budget: 4096,
+    ours: true,
+    note: "the client: entries, fetch, retries, invalidation, events, focus, hydration, setData",
   },
   {
     name: "@mizan/react",
-    code: `export { MizanClient, defineContext, defineCall } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
     budget: 1024,
     base: "@mizan/runtime",
-    note: "the adapter on top of the kernel",
+    ours: true,
+    note: "the adapter with the kernel's observers it binds (ContextObserver, MutationObserver)",
+  },
+  {
+    name: "@mizan/runtime + observers",
+    code: `export { MizanClient, ContextObserver, MutationObserver, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime";`,
+    ours: true,
+    note: "the kernel with everything an adapter uses, informative",
   },
   {
     name: "@mizan/runtime (every export)",
     code: `export * from "@mizan/runtime";`,
+    ours: true,
     note: "the whole public API, informative",
+  },
+  {
+    name: "@mizan/runtime/cross-tab",
+    code: `export * from "@mizan/runtime"; export { crossTab } from "@mizan/runtime/cross-tab";`,
+    base: "@mizan/runtime (every export)",
+    ours: true,
+    note: "optional entry point, informative",
+  },
+  {
+    name: "@mizan/runtime/devtools",
+    code: `export * from "@mizan/runtime"; export { mountDevtools } from "@mizan/runtime/devtools";`,
+    base: "@mizan/runtime (every export)",
+    ours: true,
+    note: "optional entry point, informative",
   },
   {
     name: "@tanstack/query-core",
@@ -62,10 +91,17 @@ const ENTRIES = [
     code: `export { createTRPCClient, httpBatchLink } from "@trpc/client";`,
     note: "for comparison",
   },
+  {
+    name: "@trpc/client + @tanstack/react-query",
+    // tRPC's React client (@trpc/tanstack-react-query) is a thin layer over these two; its own
+    // package is not installed here (its exact peer versions lag behind @trpc/client's).
+    code: `export { createTRPCClient, httpBatchLink } from "@trpc/client"; export { QueryClient, QueryClientProvider, useQuery, useMutation } from "@tanstack/react-query";`,
+    note: "for comparison: tRPC's React client without its own thin binding",
+  },
 ];
 
 /** min and min+gzip bytes of one entry. */
-async function measure(code) {
+async function measure(code, ours) {
   const result = await build({
     stdin: { contents: code, resolveDir: root, loader: "ts", sourcefile: "entry.ts" },
     bundle: true,
@@ -78,6 +114,7 @@ async function measure(code) {
     logLevel: "error",
     define: { "process.env.NODE_ENV": '"production"' },
     external: ["react", "react-dom", "react/*", "react-dom/*"],
+    ...(ours ? { mangleProps: MANGLE } : {}),
   });
   const bytes = result.outputFiles[0].contents;
   return { min: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
@@ -89,7 +126,7 @@ let failed = false;
 for (const entry of ENTRIES) {
   let size;
   try {
-    size = await measure(entry.code);
+    size = await measure(entry.code, entry.ours);
   } catch (error) {
     // A comparison package that is not installed is reported, not fatal; our own rows are.
     if (entry.budget !== undefined || entry.base !== undefined) throw error;

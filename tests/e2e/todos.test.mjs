@@ -121,9 +121,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A page with a log of every API request (method + path + query) it makes. */
-async function open(url) {
-  const page = await browser.newPage();
+/** A page with a log of every API request (method + path + query) it makes; in a browser
+ *  context of its own unless one is given (pages of one context share a BroadcastChannel). */
+async function open(url, context) {
+  const page = await (context ?? browser).newPage();
   const log = [];
   page.on("request", (req) => {
     const u = new URL(req.url());
@@ -163,12 +164,24 @@ test("the page loads each context once, even in StrictMode", async () => {
   const { page, log, errors } = await open(server.url);
   await project1(page).locator("li").first().waitFor();
   const requests = await settled(page, log);
-  assert.deepEqual(requests.sort(), [
-    "GET /api/mizan/ctx/projects/",
-    "GET /api/mizan/ctx/todos/?project=1",
-    "GET /api/mizan/ctx/todos/?project=2",
-  ]);
+  assert.deepEqual(requests.sort(), ["GET /api/mizan/ctx/projects/", "GET /api/mizan/ctx/todos/?project=1"]);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the sidebar switches projects, one GET per project, the previous one shown meanwhile", async () => {
+  const { page, log } = await open(server.url);
+  await project1(page).locator("li").first().waitFor();
+  await settled(page, log);
+  log.length = 0;
+  await page.locator('[data-project-link="2"]').click();
+  await page.locator('section[data-project="2"] h2', { hasText: "Second" }).waitFor();
+  assert.equal(await page.locator('[data-project-link="2"]').getAttribute("aria-current"), "page");
+  assert.deepEqual(await settled(page, log), ["GET /api/mizan/ctx/todos/?project=2"]);
+  // back to project 1: its entry is still fresh, no request
+  await page.locator('[data-project-link="1"]').click();
+  await project1(page).locator("li").first().waitFor();
+  assert.deepEqual(await settled(page, log), ["GET /api/mizan/ctx/todos/?project=2"]);
   await page.close();
 });
 
@@ -272,6 +285,87 @@ test("a server 500 shows the typed error in the UI", async () => {
   } finally {
     readOnly.child.kill();
   }
+});
+
+test("refetch on focus: a page that becomes visible again revalidates what it shows", async () => {
+  const context = await browser.newContext();
+  const { page, log } = await open(server.url, context);
+  await project1(page).locator("li").first().waitFor();
+  await settled(page, log);
+  // another tab comes to the front, then this one again; headless Chromium has no window
+  // focus to move, so the focus event the browser would send is dispatched by hand
+  const other = await context.newPage();
+  await other.bringToFront();
+  log.length = 0;
+  await page.bringToFront();
+  await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+  const requests = await settled(page, log);
+  assert.deepEqual([...new Set(requests)].sort(), ["GET /api/mizan/ctx/projects/", "GET /api/mizan/ctx/todos/?project=1"]);
+  await context.close();
+});
+
+test("cross-tab: a change in one tab refetches what it invalidated in the other", async () => {
+  const context = await browser.newContext();
+  const a = await open(server.url, context);
+  const b = await open(server.url, context);
+  for (const { page, log } of [a, b]) {
+    await project1(page).locator("li").first().waitFor();
+    await settled(page, log);
+  }
+  b.log.length = 0;
+  await a.page.getByLabel("New todo in project 1").fill("From tab A");
+  await a.page.getByLabel("New todo in project 1").press("Enter");
+  await project1(b.page).getByText("From tab A").waitFor();
+  assert.deepEqual((await settled(b.page, b.log)).sort(), [
+    "GET /api/mizan/ctx/projects/",
+    "GET /api/mizan/ctx/todos/?project=1",
+  ]);
+  // tab B's devtools name the mutation in tab A as the cause
+  await b.page.locator('#devtools [data-log] tr[data-cause="tab:mutation:add_todo"]').first().waitFor();
+  await context.close();
+});
+
+test("an optimistic toggle shows at once and rolls back when the server fails", async () => {
+  const { page, log } = await open(server.url);
+  const first = project1(page).locator('li[data-todo="1"]');
+  await first.waitFor();
+  await settled(page, log);
+  const before = await first.getAttribute("data-done");
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/api/mizan/call/toggle_todo/", async (route) => {
+    await held;
+    await route.fulfill({
+      status: 500,
+      contentType: "application/json",
+      body: JSON.stringify({ error: { code: "internal", message: "internal error" } }),
+    });
+  });
+  await first.getByRole("checkbox").click();
+  // flipped before the server answered
+  assert.notEqual(await first.getAttribute("data-done"), before);
+  release();
+  const alert = project1(page).getByRole("alert");
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute("data-status"), "500");
+  assert.equal(await first.getAttribute("data-done"), before);
+  assert.equal(await first.getByRole("checkbox").isChecked(), before === "true");
+  await page.close();
+});
+
+test("the devtools panel lists the entries and the mutation that caused each refetch", async () => {
+  const { page, log } = await open(server.url);
+  await project1(page).locator("li").first().waitFor();
+  await settled(page, log);
+  const panel = page.locator("#devtools [data-mizan-devtools]");
+  await panel.locator('[data-entries] tr[data-key="todos?project=1"]').waitFor();
+  await page.getByLabel("New todo in project 1").fill("Seen by devtools");
+  await page.getByLabel("New todo in project 1").press("Enter");
+  await project1(page).getByText("Seen by devtools").waitFor();
+  const refetch = panel.locator('[data-log] tr[data-key="todos?project=1"][data-cause="mutation:add_todo"]');
+  await refetch.first().waitFor();
+  assert.match(await refetch.first().textContent(), /mutation:add_todo/);
+  await page.close();
 });
 
 // Last (node:test runs these top-level tests in order): over every page of every test above.

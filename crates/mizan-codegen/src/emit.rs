@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use mizan_protocol::schema::{ReturnPath, SchemaDocument};
+use mizan_protocol::schema::{Kind, ReturnPath, SchemaDocument};
+use serde_json::Value;
 
 use crate::names::{
     Namespace, camel, is_identifier, pascal, property_key, string_literal, type_name,
@@ -27,6 +28,9 @@ struct ContextItem<'d> {
     data_ty: Object,
     /// Whether some parameter is required.
     requires_params: bool,
+    /// The parameters' schema `default`s, applied before keying (`{}` and `{page: 1}` are
+    /// one entry and one URL when `page` defaults to 1).
+    defaults: Vec<(String, Value)>,
     functions: Vec<&'d str>,
 }
 
@@ -43,7 +47,50 @@ struct FunctionItem<'d> {
     /// The result, `Response` on the view path.
     result_ty: Ty,
     view: bool,
+    /// Whether it gets a call hook: mutations and view-path functions (a query is read
+    /// through its context's hook, not posted).
+    hooked: bool,
     docs: &'d str,
+}
+
+/// One framework's stage-2 file: React now; Vue and Svelte come with their adapters.
+struct Framework {
+    /// The file name (also listed in [`crate::FILES`]).
+    file: &'static str,
+    /// The adapter package it imports.
+    package: &'static str,
+    /// The stage line of its header.
+    stage: &'static str,
+    /// Writes the file from the header, the contexts and the functions.
+    emit: fn(&str, &[ContextItem<'_>], &[FunctionItem<'_>]) -> String,
+    /// Names the file imports or re-exports from its adapter, which no hook may take.
+    reserved: &'static [&'static str],
+}
+
+/// The stage-2 output per framework.
+const FRAMEWORKS: [Framework; 1] = [Framework {
+    file: "react.ts",
+    package: "@mizan/react",
+    stage: "Stage 2: React hooks, over @mizan/react.",
+    emit: react_ts,
+    reserved: &[
+        "MizanError",
+        "MizanProvider",
+        "useMizan",
+        "useCall",
+        "useContextQuery",
+        "skipToken",
+        "keepPreviousData",
+    ],
+}];
+
+#[cfg(test)]
+/// The names of the generated files, in order: Stage 1, then each framework's.
+pub(crate) fn file_names() -> Vec<&'static str> {
+    ["types.ts", "protocol.ts"]
+        .into_iter()
+        .chain(FRAMEWORKS.iter().map(|f| f.file))
+        .collect()
 }
 
 pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output, Vec<Problem>> {
@@ -117,6 +164,7 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
             args_ty,
             result_ty,
             view,
+            hooked: f.kind == Kind::Mutation || view,
             docs: &f.docs,
         });
     }
@@ -175,6 +223,11 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
                 index: None,
             },
             requires_params: !c.required.is_empty(),
+            defaults: c
+                .params
+                .iter()
+                .filter_map(|(p, schema)| Some((p.clone(), schema.get("default")?.clone())))
+                .collect(),
             functions: names,
         });
     }
@@ -184,19 +237,13 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
     let mut protocol_types = Namespace::new("protocol.ts", "type");
     let mut ctx_keys = Namespace::new("protocol.ts", "`ctx` member");
     let mut call_keys = Namespace::new("protocol.ts", "`call` member");
+    // Every framework file has the same hook names; the adapters' names are reserved.
     let mut hooks = Namespace::new("react.ts", "export");
-    for reserved in [
-        "MizanError",
-        "MizanProvider",
-        "useMizan",
-        "useCall",
-        "useContextQuery",
-    ] {
-        hooks.claim(
-            reserved,
-            "an import from `@mizan/react`".into(),
-            &mut problems,
-        );
+    for framework in &FRAMEWORKS {
+        for reserved in framework.reserved {
+            let origin = format!("an import from `{}`", framework.package);
+            hooks.claim(reserved, origin, &mut problems);
+        }
     }
     for c in &contexts {
         let origin = format!("context `{}`", c.name);
@@ -225,7 +272,9 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
         }
         protocol_types.claim(&f.args, origin.clone(), &mut problems);
         call_keys.claim(&f.key, origin.clone(), &mut problems);
-        hooks.claim(&f.hook, origin, &mut problems);
+        if f.hooked {
+            hooks.claim(&f.hook, origin, &mut problems);
+        }
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -240,31 +289,28 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
             options.source, doc.format, doc.version, doc.protocol, options.command
         )
     };
-    Ok(Output {
-        files: vec![
-            GeneratedFile {
-                name: "types.ts",
-                contents: types_ts(&header("Stage 1: every argument and result type."), &defs),
-            },
-            GeneratedFile {
-                name: "protocol.ts",
-                contents: protocol_ts(
-                    &header("Stage 1: the contexts and functions, typed, over @mizan/runtime."),
-                    doc,
-                    &contexts,
-                    &functions,
-                ),
-            },
-            GeneratedFile {
-                name: "react.ts",
-                contents: react_ts(
-                    &header("Stage 2: React hooks, over @mizan/react."),
-                    &contexts,
-                    &functions,
-                ),
-            },
-        ],
-    })
+    let mut files = vec![
+        GeneratedFile {
+            name: "types.ts",
+            contents: types_ts(&header("Stage 1: every argument and result type."), &defs),
+        },
+        GeneratedFile {
+            name: "protocol.ts",
+            contents: protocol_ts(
+                &header("Stage 1: the contexts and functions, typed, over @mizan/runtime."),
+                doc,
+                &contexts,
+                &functions,
+            ),
+        },
+    ];
+    for framework in &FRAMEWORKS {
+        files.push(GeneratedFile {
+            name: framework.file,
+            contents: (framework.emit)(&header(framework.stage), &contexts, &functions),
+        });
+    }
+    Ok(Output { files })
 }
 
 /// A function's doc comment as lines.
@@ -369,12 +415,17 @@ fn protocol_ts(
     // implicit index signature, so it would not satisfy `P extends Params`
     // (`Record<string, unknown>`).
     for c in contexts {
+        // `{}` would accept any object (and any non-null value): a context without
+        // parameters takes none.
+        let params = if c.params_ty.props.is_empty() {
+            "Record<string, never>".to_owned()
+        } else {
+            printer.object(&c.params_ty, 0)
+        };
         let _ = writeln!(
             out,
             "\n/** The parameters of the `{}` context. */\nexport type {} = {};",
-            c.name,
-            c.params,
-            printer.object(&c.params_ty, 0)
+            c.name, c.params, params
         );
         let _ = writeln!(
             out,
@@ -402,11 +453,12 @@ fn protocol_ts(
         out.push_str(&doc_comment(&context_doc(c), 2));
         let _ = writeln!(
             out,
-            "  {}: defineContext<{}, {}>({}),",
+            "  {}: defineContext<{}, {}>({}{}),",
             property_key(&c.key),
             c.params,
             c.data,
-            string_literal(c.name)
+            string_literal(c.name),
+            defaults(&c.defaults)
         );
     }
     out.push_str("} as const;\n");
@@ -429,6 +481,18 @@ fn protocol_ts(
     }
     out.push_str("} as const;\n");
     out
+}
+
+/// `, { page: 1 }`: the second argument of `defineContext`, empty without defaults.
+fn defaults(defaults: &[(String, Value)]) -> String {
+    if defaults.is_empty() {
+        return String::new();
+    }
+    let members: Vec<String> = defaults
+        .iter()
+        .map(|(k, v)| format!("{}: {v}", property_key(k)))
+        .collect();
+    format!(", {{ {} }}", members.join(", "))
 }
 
 fn context_doc(c: &ContextItem<'_>) -> Doc {
@@ -470,26 +534,31 @@ fn import<S: AsRef<str>>(names: &[S], module: &str) -> String {
 fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<'_>]) -> String {
     let printer = Printer { prefix: "T." };
     let mut out = header.to_owned();
+    let hooked: Vec<&FunctionItem<'_>> = functions.iter().filter(|f| f.hooked).collect();
 
     let mut react_imports = Vec::new();
-    if !functions.is_empty() {
+    if !contexts.is_empty() {
+        react_imports.push("skipToken");
+    }
+    if !hooked.is_empty() {
         react_imports.push("useCall");
     }
     if !contexts.is_empty() {
         react_imports.push("useContextQuery");
     }
-    if !functions.is_empty() {
+    if !hooked.is_empty() {
         react_imports.push("type CallOptions");
     }
     if !contexts.is_empty() {
         react_imports.push("type ContextQueryOptions");
+        react_imports.push("type SkipToken");
     }
     if !react_imports.is_empty() {
         out.push('\n');
         out.push_str(&import(&react_imports, "@mizan/react"));
     }
     let mut values = Vec::new();
-    if !functions.is_empty() {
+    if !hooked.is_empty() {
         values.push("call".to_owned());
     }
     if !contexts.is_empty() {
@@ -497,8 +566,8 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
     }
     let mut types: Vec<String> = contexts
         .iter()
-        .map(|c| c.params.clone())
-        .chain(functions.iter().map(|f| f.args.clone()))
+        .flat_map(|c| [c.params.clone(), c.data.clone()])
+        .chain(hooked.iter().map(|f| f.args.clone()))
         .collect();
     types.sort();
     let imports: Vec<String> = values
@@ -508,35 +577,43 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
     if !imports.is_empty() {
         out.push_str(&import(&imports, "./protocol"));
     }
-    if functions.iter().any(|f| uses_types(&f.result_ty)) {
+    if hooked.iter().any(|f| uses_types(&f.result_ty)) {
         out.push_str("import type * as T from \"./types\";\n");
     }
-    out.push_str("\nexport { MizanError, MizanProvider, useMizan } from \"@mizan/react\";\n");
+    out.push_str(
+        "\nexport { keepPreviousData, MizanError, MizanProvider, skipToken, useMizan } from \"@mizan/react\";\n",
+    );
 
     for c in contexts {
         out.push('\n');
         out.push_str(&doc_comment(
-            &[format!(
-                "Fetches and observes the `{}` context: {}.",
-                c.name,
-                c.functions
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )],
+            &[
+                format!(
+                    "Fetches and observes the `{}` context: {}.",
+                    c.name,
+                    c.functions
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "`skipToken` instead of the params fetches nothing (a dependent query); `select`"
+                    .to_owned(),
+                "derives what the component shows.".to_owned(),
+            ],
             0,
         ));
         let default = if c.requires_params { "" } else { " = {}" };
         let _ = writeln!(
             out,
-            "export const {} = (params: {}{default}, options?: ContextQueryOptions) =>\n  useContextQuery({}(params), options);",
-            c.hook,
-            c.params,
-            member("ctx", &c.key)
+            "export const {hook} = <S = {data}>(\n  params: {params} | SkipToken{default},\n  options?: ContextQueryOptions<{data}, S>,\n) => useContextQuery(params === skipToken ? skipToken : {ctx}(params), options);",
+            hook = c.hook,
+            data = c.data,
+            params = c.params,
+            ctx = member("ctx", &c.key)
         );
     }
-    for f in functions {
+    for f in hooked {
         out.push('\n');
         out.push_str(&doc_comment(&function_doc(f), 0));
         let _ = writeln!(

@@ -4,8 +4,9 @@
 //! - Stage 1, framework-free: `types.ts` (every argument and result type, from the JSON
 //!   Schemas) and `protocol.ts` (`ctx.todos(params)` and `call.addTodo` over
 //!   `@mizan/runtime`, with the `<Context>Params`, `<Context>Data` and `<Fn>Args` types).
-//! - Stage 2, React: `react.ts` (`useTodos(params, options?)` per context and
-//!   `useAddTodo(options?)` per function, over `@mizan/react`).
+//! - Stage 2, one file per framework (a table: React now, Vue and Svelte with their
+//!   adapters): `react.ts` (`useTodos(params, options?)` per context and
+//!   `useAddTodo(options?)` per mutation or view-path function, over `@mizan/react`).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), mizan_codegen::CodegenError> {
@@ -45,7 +46,8 @@ mod ty;
 
 pub use error::{CodegenError, Problem};
 
-/// The files [`generate`] writes, in order.
+/// The files [`generate`] writes, in order: Stage 1, then one file per framework (the
+/// table in `emit.rs`: React now, Vue and Svelte with their adapters).
 pub const FILES: [&str; 3] = ["types.ts", "protocol.ts", "react.ts"];
 
 /// What goes in the header of every generated file.
@@ -217,6 +219,11 @@ pub fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output, Codeg
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_follow_the_framework_table() {
+        assert_eq!(emit::file_names(), FILES);
+    }
 
     #[test]
     fn commands_are_quoted_for_a_shell() {

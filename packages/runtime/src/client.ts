@@ -3,41 +3,52 @@ import { defineContext } from "./define-context";
 import { hits } from "./hits";
 import { decodeInvalidateHeader } from "./invalidate-header";
 import { MizanError } from "./mizan-error";
-import { parseQuery } from "./parse-query";
+import { replaceEqualDeep } from "./replace-equal-deep";
 import type {
   CallDescriptor,
+  Cause,
   ClientOptions,
   ContextDescriptor,
   EntryState,
   HydrationData,
   Invalidation,
+  MizanEvents,
   Params,
 } from "./types";
 
-/** One (context, canonical params) entry. Short member names: they survive minification. */
+// Private members end with `_`: the build mangles them to short names (scripts/bundle-size.mjs,
+// esbuild `mangleProps: /_$/`), so the source reads well and the bundle stays small. Nothing
+// outside this package may rely on them.
+
+/** One (context, canonical params) entry. */
 interface Entry {
-  /** the descriptor (context, params, key) */
-  d: ContextDescriptor<Params, unknown>;
+  /** the context, key and a private frozen copy of the params */
+  descriptor_: ContextDescriptor<Params, unknown>;
   /** the current state, replaced (never mutated) on change */
-  s: EntryState<unknown>;
-  /** listeners, one wrapper per subscription: observers = l.size */
-  l: Set<() => void>;
+  state_: EntryState<unknown>;
+  /** one wrapper per subscription → whether it is active; passive ones (`enabled: false`) see
+   *  changes but never fetch */
+  listeners_: Map<() => void, boolean>;
   /** the in-flight fetch, shared by every caller (dedupe) */
-  p?: Promise<unknown> | undefined;
-  /** aborts the in-flight fetch (GC) */
-  c?: AbortController;
-  /** sequence number of the latest fetch; bumped to drop an in-flight response (hydrate, GC) */
-  n: number;
-  /** invalidated while fetching: fetch once more when the current fetch lands */
-  a?: boolean;
+  inFlight_?: Promise<unknown> | undefined;
+  /** aborts the in-flight fetch (GC, an invalidation that restarts it) */
+  abort_?: AbortController;
+  /** bumped by every fetch and by GC: a response of an older generation is dropped */
+  generation_: number;
   /** invalidated since the last fetch started: the next one must not be answered from the
    *  browser's HTTP cache (context responses may carry max-age) */
-  i?: boolean;
-  /** the GC timer */
-  t?: ReturnType<typeof setTimeout>;
+  revalidate_?: boolean;
+  gcTimer_?: ReturnType<typeof setTimeout>;
 }
 
-const INITIAL: EntryState<never> = {
+/** An invalidation waiting for its round: why, and how many context responses' run-time
+ *  invalidations led to it (loop detection). */
+type Pending = [cause: Cause, depth: number];
+
+/** Optimistic updates recorded during a mutation: the state before, the data after. */
+type Recording = Map<Entry, [before: EntryState<unknown>, after: unknown]>;
+
+export const INITIAL: EntryState<never> = {
   status: "pending",
   fetchStatus: "idle",
   data: undefined,
@@ -47,13 +58,41 @@ const INITIAL: EntryState<never> = {
   stale: false,
 };
 
-const noop = () => {};
+/** A chain of context responses invalidating each other (A's response invalidates B, B's
+ *  invalidates A, …) is stopped after this many links. */
+const MAX_CHAIN = 3;
+
+export const noop = () => {};
+/** Bundlers replace `process.env.NODE_ENV`; Node and Bun have it. */
+declare const process: { env: { NODE_ENV?: string } };
 const JSON_TYPE = { "Content-Type": "application/json" };
 const CLIENT = { "X-Mizan-Client": "1" };
+const isServer = typeof window == "undefined";
+
+/** Runs a listener or callback; what it throws is reported (console.error), never thrown into
+ *  the kernel, so no other listener, no header and no state update is skipped. */
+export const guard = <T>(callback: ((value: T) => void) | undefined, value?: T) => {
+  try {
+    callback?.(value!);
+  } catch (thrown) {
+    console.error(thrown);
+  }
+};
+
+/** A timer that never keeps a Node/Bun process alive (browsers return a number: nothing to do). */
+const unrefTimeout = (run: () => void, ms: number) => {
+  const timer = setTimeout(run, ms);
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+};
 
 /** The error for a request that produced no usable response. */
-const failure = (x: unknown, signal?: AbortSignal | null) =>
-  signal?.aborted ? new MizanError("aborted") : x instanceof MizanError ? x : new MizanError("network", "" + x);
+const failure = (thrown: unknown, signal?: AbortSignal | null) =>
+  signal?.aborted
+    ? new MizanError("aborted")
+    : thrown instanceof MizanError
+      ? thrown
+      : new MizanError("network", "" + thrown);
 
 /** The JSON body of a response; a MizanError for an error status or a body that is not JSON. */
 const read = async (res: Response, signal?: AbortSignal | null): Promise<any> => {
@@ -66,285 +105,440 @@ const read = async (res: Response, signal?: AbortSignal | null): Promise<any> =>
 /** Waits `ms`, rejecting with "aborted" when the signal fires first. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(new MizanError("aborted"));
-      },
-      { once: true },
-    );
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new MizanError("aborted"));
+    });
   });
 
-/** Resolves once the entry has no fetch in flight, follow-up fetches included. */
-const idle = async (e: Entry) => {
-  while (e.p) await e.p.catch(noop);
+/** Resolves once the entry has no fetch in flight, restarted fetches included. */
+const idle = async (entry: Entry) => {
+  while (entry.inFlight_) await entry.inFlight_.catch(noop);
 };
 
-/** The state of a successful fetch (or of hydration). */
-const success = (data: unknown): Partial<EntryState<unknown>> => ({
-  status: "success",
-  fetchStatus: "idle",
-  data,
-  error: undefined,
-  updatedAt: Date.now(),
-  failureCount: 0,
-  stale: false,
-});
+/** Whether some member of `patch` differs from the same member of `object` (shallow). */
+export const differs = (patch: object, object: object) =>
+  Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
+
+/** Whether an entry has an active (fetching) observer: it is on screen. */
+const observed = (entry: Entry) => [...entry.listeners_.values()].includes(true);
+
+/** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
+export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
+
+/** A deep-frozen value (the params an entry keeps). */
+const freeze = <T>(value: T): T => {
+  if (value && typeof value == "object") Object.values(Object.freeze(value)).forEach(freeze);
+  return value;
+};
 
 export class MizanClient {
-  /** key → entry */
-  private m = new Map<string, Entry>();
-  /** entries hit by the invalidations of the current round */
-  private q = new Set<Entry>();
-  /** the current round: refreshes `q` one microtask after its first invalidation */
-  private r: Promise<void> | undefined;
-  private o: ClientOptions;
+  /** context name → key → entry: a scoped invalidation looks at its context's entries only */
+  private entries_ = new Map<string, Map<string, Entry>>();
+  /** the entries hit by the invalidations of the current round */
+  private round_ = new Map<Entry, Pending>();
+  /** the current round: refreshes `round_` one microtask after its first invalidation */
+  private roundDone_: Promise<void> | undefined;
+  /** tombstones: context name → Date.now() of its latest invalidation */
+  private invalidatedAt_ = new Map<string, number>();
+  private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
+  /** setData() calls of an optimistic update in progress */
+  private recording_: Recording | undefined;
+  private options_: ClientOptions;
 
   constructor(options: ClientOptions = {}) {
-    this.o = options;
+    this.options_ = options;
     if (options.hydrate) this.hydrate(options.hydrate);
+    if (!isServer) {
+      const refetchObserved = (cause: Cause) => () =>
+        document.visibilityState != "hidden" &&
+        this.each_((entry) => observed(entry) && !entry.inFlight_ && this.start_(entry, cause));
+      if (options.refetchOnFocus ?? true)
+        for (const type of ["focus", "visibilitychange"]) addEventListener(type, refetchObserved("focus"));
+      if (options.refetchOnReconnect ?? true) addEventListener("online", refetchObserved("reconnect"));
+    }
   }
 
-  /** The entry's current state (creates a pending entry on first use). */
+  /** The entry's current state; a constant pending state for an entry the client does not
+   *  hold (reading never creates an entry). */
   getState<P extends Params, D>(d: ContextDescriptor<P, D>): EntryState<D> {
-    return this.entry(d).s as EntryState<D>;
+    return (this.find_(d)?.state_ ?? INITIAL) as EntryState<D>;
   }
 
-  /** Observe an entry; the first observer of an entry without fresh data (pending, error or
-   *  stale, and not already fetching) fetches it. Returns the unsubscribe function; the last
-   *  unsubscribe starts the GC timer. */
-  subscribe<P extends Params, D>(d: ContextDescriptor<P, D>, listener: () => void): () => void {
-    const e = this.entry(d);
-    const o = () => listener();
-    clearTimeout(e.t);
-    e.l.add(o);
-    if (e.l.size == 1 && !e.p && (e.s.status != "success" || e.s.stale)) this.start(e);
+  /** Every entry the client holds (for the devtools). */
+  entries(): { key: string; context: string; params: Params; state: EntryState<unknown>; observers: number }[] {
+    const out: ReturnType<MizanClient["entries"]> = [];
+    this.each_(({ descriptor_: { key, context, params }, state_: state, listeners_ }) =>
+      out.push({ key, context, params, state, observers: listeners_.size }),
+    );
+    return out;
+  }
+
+  /** Observe an entry. The first active observer of an entry without fresh data (pending,
+   *  error or stale, and not already fetching) fetches it; a passive one (`enabled: false`)
+   *  only sees changes. Returns the unsubscribe function; the last unsubscribe starts the GC
+   *  timer. */
+  subscribe<P extends Params, D>(d: ContextDescriptor<P, D>, listener: () => void, passive?: boolean): () => void {
+    const entry = this.entry_(d);
+    const subscription = () => listener();
+    const first = !passive && !observed(entry);
+    clearTimeout(entry.gcTimer_);
+    entry.listeners_.set(subscription, !passive);
+    if (first && !entry.inFlight_ && needsFetch(entry.state_)) this.start_(entry, "mount");
     return () => {
-      if (e.l.delete(o) && !e.l.size) this.gc(e);
+      if (entry.listeners_.delete(subscription) && !entry.listeners_.size) this.gc_(entry);
     };
   }
 
   /** Fetch now (deduplicated with any in-flight fetch of the same entry). */
-  fetch<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
-    const e = this.entry(d);
-    return (e.p ?? this.start(e)) as Promise<D>;
+  fetch<P extends Params, D>(d: ContextDescriptor<P, D>, cause: Cause = "refetch"): Promise<D> {
+    const entry = this.entry_(d);
+    return (entry.inFlight_ ?? this.start_(entry, cause)) as Promise<D>;
+  }
+
+  /** The data of a fresh entry without a request; otherwise fetch() (prefetching). */
+  ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
+    const entry = this.entry_(d);
+    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : Promise.resolve(entry.state_.data as D);
+  }
+
+  /** Replace an entry's data (creating the entry): a value, or an updater of the current data
+   *  (`undefined` before the first success); returning `undefined` changes nothing. The entry
+   *  becomes `success`; the next invalidation refetches the server's truth. Used by optimistic
+   *  updates (a call's `optimistic` option), which roll it back on error. */
+  setData<P extends Params, D>(d: ContextDescriptor<P, D>, updater: D | ((previous: D | undefined) => D | undefined)): void {
+    const entry = this.entry_(d);
+    const data =
+      typeof updater == "function" ? (updater as (previous: unknown) => unknown)(entry.state_.data) : updater;
+    if (data === undefined) return;
+    const before = this.recording_?.get(entry)?.[0] ?? entry.state_;
+    this.set_(entry, {
+      status: "success",
+      data: replaceEqualDeep(entry.state_.data, data),
+      error: undefined,
+      updatedAt: Date.now(),
+    });
+    this.recording_?.set(entry, [before, entry.state_.data]);
   }
 
   /** POST {base}/call/{fn}/ and apply the invalidations from the body (data path) or the
-   *  X-Mizan-Invalidate header (view path). With settle: true the promise resolves only after
-   *  the observed entries it invalidated have refetched. Never retried. A view-path call sends
-   *  X-Mizan-Client, follows X-Mizan-Redirect through options.navigate (after settling) and
-   *  resolves with the Response; an error status rejects with a MizanError either way. */
+   *  X-Mizan-Invalidate header (view path). The promise resolves once the observed entries it
+   *  invalidated have refetched, waiting at most `settleTimeout` (`settle: false`: at once).
+   *  Never retried. A view-path call sends X-Mizan-Client, follows X-Mizan-Redirect through
+   *  options.navigate (after settling) and resolves with the Response; an error status
+   *  rejects with a MizanError either way. */
   call<A, R>(c: CallDescriptor<A, R>, args: A, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<R> {
-    return this.post(
-      this.base() + "/call/" + c.fn + "/",
+    return this.post_(
+      this.base_() + "/call/" + c.fn + "/",
       { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal ?? null },
       c.view ? { ...JSON_TYPE, ...CLIENT } : JSON_TYPE,
       c.view,
+      "mutation:" + c.fn,
       options.settle,
     ) as Promise<R>;
   }
 
   /** Submit a form to a view-path route with X-Mizan-Client; applies X-Mizan-Invalidate and
-   *  follows X-Mizan-Redirect through options.navigate. A form without files is sent as
-   *  application/x-www-form-urlencoded (what routes accept), a GET form in the query string.
-   *  An error status rejects with a MizanError (fields from the protocol's error body). */
+   *  follows X-Mizan-Redirect through options.navigate (after settling, as call() does). A
+   *  form without files is sent as application/x-www-form-urlencoded (what routes accept), a
+   *  GET form in the query string. An error status rejects with a MizanError (fields from the
+   *  protocol's error body). */
   submit(form: HTMLFormElement | { action: string; method?: string; body: URLSearchParams | FormData }): Promise<Response> {
     // `"elements" in form` tells a form from the plain object. The attributes are read rather
     // than form.action/form.method, which a control named "action" or "method" shadows.
-    const f =
+    const given =
       "elements" in form
         ? { action: form.getAttribute("action") ?? location.href, method: form.getAttribute("method"), body: new FormData(form) }
         : form;
-    let { action, body } = f;
-    const method = (f.method || "GET").toUpperCase();
+    let { action, body } = given;
+    const method = (given.method || "GET").toUpperCase();
     if (!(body instanceof URLSearchParams) && ![...body.values()].some((v) => typeof v != "string"))
       body = new URLSearchParams(body as unknown as string[][]);
     if (method == "GET") action = action.replace(/[?#].*/, "") + "?" + body;
-    return this.post(action, { method, body: method == "GET" ? null : body }, CLIENT, true) as Promise<Response>;
+    return this.post_(action, { method, body: method == "GET" ? null : body }, CLIENT, true, "route:" + action) as Promise<Response>;
   }
 
-  /** Apply invalidations: matching observed entries refetch in one batch (one microtask);
-   *  unobserved matching entries are marked stale. Resolves when the refetches it caused
-   *  have landed (never rejects). */
-  invalidate(list: Invalidation[]): Promise<void> {
-    return this.inv(list);
+  /** Apply invalidations: matching observed entries refetch in one batch (one microtask), an
+   *  in-flight fetch of one is aborted and restarted; unobserved matching entries are marked
+   *  stale. Resolves when the refetches it caused have landed (never rejects). `cause` names
+   *  the source for `on("invalidate")` (`push`, `tab:…`; default `client`). */
+  invalidate(list: Invalidation[], cause: Cause = "client"): Promise<void> {
+    return this.invalidate_(list, cause);
   }
 
   /** Apply the X-Mizan-Invalidate header of any response (rejects when it is malformed). */
-  applyHeaders(headers: Headers): Promise<void> {
-    return this.header(headers);
+  applyHeaders(headers: Headers, cause: Cause = "client"): Promise<void> {
+    return this.applyHeader_(headers, cause);
   }
 
-  /** Set entries from page data (SSR): each becomes success/idle without a fetch. A response
-   *  still in flight for one of them is dropped. */
+  /** Listen to kernel events (devtools, logging, cross-tab): `fetch`, `success`, `error`,
+   *  `invalidate`. Returns the unsubscribe function. A throwing listener is reported, never
+   *  thrown into the kernel. */
+  on<T extends keyof MizanEvents>(type: T, listener: (event: MizanEvents[T]) => void): () => void {
+    const pair: [keyof MizanEvents, (event: never) => void] = [type, listener];
+    this.events_.add(pair);
+    return () => this.events_.delete(pair);
+  }
+
+  /** Set entries from page data (SSR). An entry whose client data is as new or newer is left
+   *  alone; one invalidated after the page data was fetched (or exported stale) is shown and
+   *  refetched (revalidating the HTTP cache). A fetch in flight is left to land. */
   hydrate(data: HydrationData): void {
-    for (const [key, value] of Object.entries(data)) {
-      const i = key.indexOf("?");
-      const e = this.entry(defineContext(i < 0 ? key : key.slice(0, i))(i < 0 ? {} : parseQuery(key.slice(i + 1))));
-      // A fetch in flight is superseded: its response is dropped, and so is its follow-up.
-      e.n++;
-      e.p = undefined;
-      e.a = false;
-      this.set(e, success(value));
+    for (const { context, params, data: value, updatedAt, stale } of Object.values(data)) {
+      // through defineContext: the canonical key, whatever the page's spelling
+      const entry = this.entry_(defineContext(context)(params));
+      if (updatedAt <= entry.state_.updatedAt) continue;
+      const invalidated = (this.invalidatedAt_.get(context) ?? 0) >= updatedAt;
+      entry.revalidate_ ||= invalidated;
+      this.set_(entry, {
+        status: "success",
+        data: replaceEqualDeep(entry.state_.data, value),
+        error: undefined,
+        updatedAt,
+        stale: !!stale || invalidated,
+      });
+      if (entry.state_.stale && observed(entry) && !entry.inFlight_) this.start_(entry, "hydrate");
     }
   }
 
-  /** Every successful entry's data by key, for hydrate() on the other side. */
+  /** Every successful entry by key, for hydrate() on the other side; an entry invalidated since
+   *  its data arrived is exported as stale (the page shows it and refetches it). */
   dehydrate(): HydrationData {
-    return Object.fromEntries([...this.m].filter(([, e]) => e.s.status == "success").map(([k, e]) => [k, e.s.data]));
+    const out: HydrationData = {};
+    this.each_(({ descriptor_, state_: { status, data, updatedAt, stale } }) => {
+      if (status == "success") out[descriptor_.key] = { context: descriptor_.context, params: descriptor_.params, data, updatedAt, stale };
+    });
+    return out;
   }
 
   // ------------------------------------------------------------------------- internals
 
-  private base() {
-    return this.o.baseUrl ?? "/api/mizan";
+  /** @internal Whether an entry has an active observer (a fetch on first observe is done). */
+  observed_(d: ContextDescriptor<Params, unknown>): boolean {
+    const entry = this.find_(d);
+    return !!entry && observed(entry);
   }
 
-  private entry(d: ContextDescriptor<Params, unknown>): Entry {
-    let e = this.m.get(d.key);
-    if (!e) {
-      this.m.set(d.key, (e = { d, s: INITIAL, l: new Set(), n: 0 }));
-      this.gc(e);
+  /** @internal Runs `apply` (a mutation's optimistic update) recording its setData() calls;
+   *  returns the rollback: each entry it changed gets its previous state back, unless newer
+   *  data (a refetch) replaced the optimistic data meanwhile. */
+  record_(apply: () => void): () => void {
+    const recording: Recording = (this.recording_ = new Map());
+    try {
+      apply();
+    } finally {
+      this.recording_ = undefined;
     }
-    return e;
+    return () =>
+      recording.forEach(([{ status, data, updatedAt }, after], entry) => {
+        if (entry.state_.data === after) this.set_(entry, { status, data, updatedAt });
+      });
+  }
+
+  private base_() {
+    return this.options_.baseUrl ?? "/api/mizan";
+  }
+
+  private each_(visit: (entry: Entry) => unknown) {
+    this.entries_.forEach((entries) => entries.forEach(visit));
+  }
+
+  private emit_<T extends keyof MizanEvents>(type: T, event: MizanEvents[T]) {
+    this.events_.forEach(([t, listener]) => t == type && guard(listener as (event: MizanEvents[T]) => void, event));
+  }
+
+  private find_(d: ContextDescriptor<Params, unknown>): Entry | undefined {
+    return this.entries_.get(d.context)?.get(d.key);
+  }
+
+  /** The entry of a descriptor, created (with a GC timer) when missing. An entry of a context
+   *  invalidated within tombstoneTime revalidates its first GET. */
+  private entry_(d: ContextDescriptor<Params, unknown>): Entry {
+    let entry = this.find_(d);
+    if (!entry) {
+      const { context, key } = d;
+      let entries = this.entries_.get(context);
+      if (!entries) this.entries_.set(context, (entries = new Map()));
+      entries.set(
+        key,
+        (entry = {
+          descriptor_: { context, key, params: freeze(structuredClone(d.params)) },
+          state_: INITIAL,
+          listeners_: new Map(),
+          generation_: 0,
+          revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
+        }),
+      );
+      this.gc_(entry);
+    }
+    return entry;
   }
 
   /** Starts the GC timer of an entry without observers: it is then removed and its in-flight
-   *  request aborted. setTimeout cannot wait 2^31 ms or more (it would fire at once), so such a
-   *  gcTime (Infinity) keeps entries forever. */
-  private gc(e: Entry) {
-    const t = this.o.gcTime ?? 3e5;
-    if (t < 2 ** 31)
-      e.t = setTimeout(() => {
-        e.c?.abort();
-        e.n++;
-        this.m.delete(e.d.key);
-      }, t);
+   *  request aborted. No timer for gcTime ≥ 2^31 ms (setTimeout would fire at once), hence
+   *  none on a server (Infinity by default); the timer never keeps a process alive. */
+  private gc_(entry: Entry) {
+    const ms = this.options_.gcTime ?? (isServer ? Infinity : 3e5);
+    if (ms < 2 ** 31)
+      entry.gcTimer_ = unrefTimeout(() => {
+        entry.abort_?.abort();
+        entry.generation_++;
+        entry.inFlight_ = undefined;
+        this.entries_.get(entry.descriptor_.context)?.delete(entry.descriptor_.key);
+      }, ms);
   }
 
   /** Merges a patch into the state: a new object and a notification only on a real change. */
-  private set(e: Entry, patch: Partial<EntryState<unknown>>) {
-    const s = e.s as unknown as Record<string, unknown>;
-    if (Object.entries(patch).some(([k, v]) => s[k] !== v)) {
-      e.s = { ...e.s, ...patch };
-      e.l.forEach((f) => f());
+  private set_(entry: Entry, patch: Partial<EntryState<unknown>>) {
+    if (differs(patch, entry.state_)) {
+      entry.state_ = { ...entry.state_, ...patch };
+      entry.listeners_.forEach((_, notify) => guard(notify));
     }
   }
 
   /** fetch() with the hook's headers and ours; no response at all is a MizanError. */
-  private async send(url: string, init: RequestInit, own: Record<string, string> = {}): Promise<Response> {
+  private async send_(url: string, init: RequestInit, own: Record<string, string> = {}): Promise<Response> {
     try {
       // Without a hook, fetch is called synchronously (no await in between).
-      const hook = this.o.headers;
+      const hook = this.options_.headers;
       const headers = new Headers(hook && (await hook()));
       for (const [k, v] of Object.entries(own)) headers.set(k, v);
-      return await (this.o.fetch ?? fetch)(url, { ...init, headers });
-    } catch (x) {
-      throw failure(x, init.signal);
+      return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
+    } catch (thrown) {
+      throw failure(thrown, init.signal);
     }
   }
 
-  /** Fetches an entry: the GET, its retries (network errors and 5xx), the state updates. */
-  private start(e: Entry): Promise<unknown> {
-    const n = ++e.n;
-    const live = () => n == e.n;
-    const { signal } = (e.c = new AbortController());
-    const { retries = 3, baseDelay = 300, maxDelay = 1e4 } = this.o.retry || { retries: 0 };
+  /** Fetches an entry, aborting a fetch in flight: the GET, its retries (network errors, 429
+   *  and 5xx), the state updates. A superseded fetch resolves with the fetch that replaced it.
+   *  `depth` counts the context responses whose run-time invalidations led here. */
+  private start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
+    entry.abort_?.abort();
+    const generation = ++entry.generation_;
+    const { signal } = (entry.abort_ = new AbortController());
+    const retry = this.options_.retry;
+    const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
+    const { context, key } = entry.descriptor_;
     // key = context + "" or "?" + canonical query
-    const url = this.base() + "/ctx/" + e.d.context + "/" + e.d.key.slice(e.d.context.length);
+    const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
     // unchanged) instead of serving its cached copy of what just changed.
-    const init: RequestInit = e.i ? { signal, cache: "no-cache" } : { signal };
-    e.i = false;
-    const p = (async () => {
+    const init: RequestInit = entry.revalidate_ ? { signal, cache: "no-cache" } : { signal };
+    entry.revalidate_ = false;
+    this.emit_("fetch", { key, cause });
+    const run = async (): Promise<unknown> => {
       for (let failures = 0; ; failures++) {
-        this.set(e, { fetchStatus: "fetching", failureCount: failures });
+        this.set_(entry, { fetchStatus: "fetching", failureCount: failures });
         let res: Response | undefined;
         let data: unknown;
         let error: MizanError | undefined;
         try {
-          res = await this.send(url, init);
+          res = await this.send_(url, init);
           data = await read(res, signal);
-        } catch (x) {
-          error = x as MizanError; // send() and read() throw nothing else
+        } catch (thrown) {
+          error = thrown as MizanError; // send_() and read() throw nothing else
         }
-        // The state changes are outside the try: a throwing listener is not a failed fetch.
-        if (!live()) {
+        if (generation != entry.generation_) {
+          // Superseded (restarted by an invalidation, or collected): the caller gets the newer
+          // fetch's answer, the entry is left to it.
+          if (entry.inFlight_) return entry.inFlight_;
           if (error) throw error;
-          return data; // superseded: the caller still gets its answer, the entry does not
-        }
-        if (!error) {
-          this.set(e, success(data));
-          // Run-time invalidations of a context response (§5.3); not of this entry, whose
-          // data is newer than them.
-          this.header(res!.headers, e).catch(noop);
           return data;
         }
-        if (failures >= retries || !(error.code == "network" || error.status > 499)) {
-          this.set(e, { status: "error", fetchStatus: "idle", error, failureCount: failures + 1 });
+        if (!error) {
+          this.set_(entry, {
+            status: "success",
+            fetchStatus: "idle",
+            data: replaceEqualDeep(entry.state_.data, data),
+            error: undefined,
+            updatedAt: Date.now(),
+            failureCount: 0,
+            stale: false,
+          });
+          this.emit_("success", { key, data });
+          // Run-time invalidations of a context response (§5.3); not of this entry, whose
+          // data is newer than them.
+          this.applyHeader_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
+          return entry.state_.data;
+        }
+        if (failures >= retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
+          this.set_(entry, { status: "error", fetchStatus: "idle", error, failureCount: failures + 1 });
+          this.emit_("error", { key, error });
           throw error;
         }
-        this.set(e, { fetchStatus: "paused", failureCount: failures + 1 });
+        this.set_(entry, { fetchStatus: "paused", failureCount: failures + 1 });
         let ms = Math.min(maxDelay, baseDelay * 2 ** failures) * (0.5 + Math.random() / 2);
         const after = res?.headers.get("retry-after");
         if (after) {
           // delay-seconds or an HTTP date
-          const t = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
-          if (t == t) ms = Math.max(0, t); // not NaN
+          const given = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
+          if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
         }
         await sleep(ms, signal);
       }
-    })();
-    const q = (e.p = p.finally(() => {
-      if (e.p == q) e.p = undefined; // unless hydrate() or a newer fetch replaced it
-      if (live() && e.a) {
-        e.a = false;
-        this.refresh(e);
-      }
+    };
+    const promise: Promise<unknown> = (entry.inFlight_ = run().finally(() => {
+      if (entry.inFlight_ == promise) entry.inFlight_ = undefined;
     }));
-    q.catch(noop); // callers that care have the promise; nobody else should see a rejection
-    return q;
+    promise.catch(noop); // callers that care have the promise; nobody else should see a rejection
+    return promise;
   }
 
-  /** An invalidated entry: refetch when observed (after the in-flight fetch, if any), else
-   *  mark it stale so that its next first observer refetches. */
-  private refresh(e: Entry) {
-    e.i = true;
-    if (e.p) e.a = true;
-    else if (e.l.size) this.start(e);
-    else this.set(e, { stale: true });
+  /** An invalidated entry is stale; it refetches at once (aborting a fetch in flight, whose
+   *  answer may predate the change) when observed or fetching, else on its next observer. */
+  private refresh_(entry: Entry, [cause, depth]: Pending) {
+    entry.revalidate_ = true;
+    this.set_(entry, { stale: true });
+    if (entry.inFlight_ || observed(entry)) this.start_(entry, cause, depth);
   }
 
-  private async header(headers: Headers, skip?: Entry) {
-    return this.inv(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), skip);
+  private async applyHeader_(headers: Headers, cause: Cause, skip?: Entry, depth?: number) {
+    return this.invalidate_(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), cause, skip, depth);
   }
 
-  private inv(list: Invalidation[], skip?: Entry): Promise<void> {
+  private invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
     const hit: Entry[] = [];
-    for (const e of this.m.values())
-      if (e != skip && list.some((i) => hits(i, e.d.context, e.d.params))) hit.push(e), this.q.add(e);
+    for (const item of list) {
+      const context = typeof item == "string" ? item : item.context;
+      this.invalidatedAt_.set(context, Date.now());
+      this.entries_.get(context)?.forEach((entry) => {
+        if (entry != skip && hits(item, context, entry.descriptor_.params)) hit.push(entry);
+      });
+    }
+    if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.descriptor_.key) });
+    if (depth > MAX_CHAIN) {
+      // Context responses invalidating each other: stop the loop (the entries stay stale, so
+      // their next observer refetches them).
+      if (process.env.NODE_ENV != "production")
+        console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
+      hit.forEach((entry) => this.set_(entry, { stale: true }));
+      return Promise.resolve();
+    }
+    for (const entry of hit) if (!this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
     // One round per microtask: whatever is invalidated before it runs (the body and headers of
     // one response, several responses) refreshes each entry once.
-    this.r ??= Promise.resolve().then(() => {
-      const q = this.q;
-      this.q = new Set();
-      this.r = undefined;
-      q.forEach((e) => this.refresh(e));
+    this.roundDone_ ??= Promise.resolve().then(() => {
+      const round = this.round_;
+      this.round_ = new Map();
+      this.roundDone_ = undefined;
+      round.forEach((pending, entry) => this.refresh_(entry, pending));
     });
-    return this.r.then(() => Promise.all(hit.map(idle))).then(noop);
+    return this.roundDone_.then(() => Promise.all(hit.map(idle))).then(noop);
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
-  private async post(url: string, init: RequestInit, own: Record<string, string>, view: boolean, settle?: boolean) {
-    const res = await this.send(url, init, own);
+  private async post_(url: string, init: RequestInit, own: Record<string, string>, view: boolean, cause: Cause, settle?: boolean) {
+    const res = await this.send_(url, init, own);
     const body = view && res.ok ? res : await read(res, init.signal);
-    const done = Promise.all([this.header(res.headers).catch(noop), view || this.inv(body.invalidate || [])]);
-    if (settle) await done;
+    const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
+    if (settle ?? true) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, this.options_.settleTimeout ?? 5e3)))]);
+      clearTimeout(timer);
+    }
     const to = res.headers.get("x-mizan-redirect");
-    if (view && to) (this.o.navigate ?? ((url) => location.assign(url)))(to);
+    if (view && to) (this.options_.navigate ?? ((url) => location.assign(url)))(to);
     return view ? res : body.result;
   }
 }

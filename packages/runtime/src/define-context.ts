@@ -1,13 +1,21 @@
 import { canonicalQuery } from "./canonical-query";
 import type { ContextFactory, Params } from "./types";
 
-/** `defineContext<TodosParams, TodosData>("todos")`: a factory of descriptors whose `key` is
- *  `todos?project=3` (plain `todos` without params), the identity of an entry. */
-export function defineContext<P extends Params, D>(context: string): ContextFactory<P, D> {
+/** `defineContext<TodosParams, TodosData>("todos", {page: 1})`: a factory of descriptors whose
+ *  `key` is `todos?page=1&project=3` (plain `todos` without params), the identity of an entry.
+ *  `defaults` are the parameters' schema defaults (codegen emits them): they fill in absent
+ *  (or `null`) members before keying, so `{}` and `{page: 1}` are one entry and one URL. The
+ *  descriptor's `params` is a frozen copy. */
+export function defineContext<P extends Params, D>(context: string, defaults: Params = {}): ContextFactory<P, D> {
   return Object.assign(
-    (params: P) => {
-      const q = canonicalQuery(params);
-      return { context, params, key: q ? context + "?" + q : context };
+    (given: P) => {
+      // Given members after the defaults, so that they win; a null one is dropped, so the
+      // default stays. fromEntries defines own properties: a `__proto__` parameter stays one.
+      const params = Object.fromEntries(
+        [...Object.entries(defaults), ...Object.entries(given)].filter(([, value]) => value != null),
+      );
+      const query = canonicalQuery(params);
+      return { context, params: Object.freeze(params) as P, key: query ? context + "?" + query : context };
     },
     { context },
   );

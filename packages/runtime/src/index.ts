@@ -1,17 +1,30 @@
 export type {
   CallDescriptor,
+  Cause,
   ClientOptions,
   ContextDescriptor,
   ContextFactory,
   EntryState,
   EntryStatus,
   FetchStatus,
+  HydratedEntry,
   HydrationData,
   Invalidation,
+  MizanEvents,
   Params,
   RetryOptions,
 } from "./types";
 export { MizanClient } from "./client";
+export { ContextObserver, type ContextObserverOptions, type ContextResult } from "./context-observer";
+export {
+  MutationObserver,
+  type CallCallbacks,
+  type CallOptions,
+  type CallState,
+  type CallStatus,
+} from "./mutation-observer";
+export { skipToken, keepPreviousData, type SkipToken } from "./skip-token";
+export { replaceEqualDeep } from "./replace-equal-deep";
 export { MizanError } from "./mizan-error";
 export { defineContext } from "./define-context";
 export { defineCall } from "./define-call";

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from "react";
 
+import { ctx } from "./mizan/protocol";
 import {
+  keepPreviousData,
   type MizanError,
   useAddProject,
   useAddTodo,
@@ -11,34 +13,79 @@ import {
   useToggleTodo,
 } from "./mizan/react";
 
-/** Every project with its todos. Nothing here says what to refetch after a change: the
- *  server's answer to each call does. */
+/** The project in the URL (`#2`), else the first. */
+const projectFromHash = () => Number(location.hash.slice(1)) || 1;
+
+/** A sidebar of projects and the selected project's todos. Nothing here says what to refetch
+ *  after a change: the server's answer to each call does. */
 export function App() {
-  const projects = useProjects({});
+  const projects = useProjects();
+  const [selected, setSelected] = useState(projectFromHash);
+  const select = (id: number) => {
+    history.replaceState(null, "", `#${id}`);
+    setSelected(id);
+  };
+  const summary = projects.data?.project_list.find((p) => p.id === selected);
+
   return (
-    <main>
-      <h1>Mizan todos</h1>
-      {projects.status === "pending" && <p>Loading…</p>}
-      <ErrorBox error={projects.error} />
-      {projects.data?.project_list.map((p) => (
-        <ProjectTodos key={p.id} project={p.id} count={p.todo_count} />
-      ))}
-      <AddProject />
-    </main>
+    <div className="app">
+      <header className="topbar">
+        <h1>
+          Mizan <span>todos</span>
+        </h1>
+        <p>Typed Rust functions; the server says what each change invalidated.</p>
+      </header>
+
+      <aside className="sidebar" aria-label="Projects">
+        <h2>Projects</h2>
+        {projects.isLoading && <p className="muted">Loading…</p>}
+        <ErrorBox error={projects.error} />
+        <nav>
+          <ul className="projects">
+            {projects.data?.project_list.map((p) => (
+              <li key={p.id}>
+                <button
+                  type="button"
+                  data-project-link={p.id}
+                  aria-current={p.id === selected ? "page" : undefined}
+                  onClick={() => select(p.id)}
+                >
+                  <span>{p.name}</span>
+                  <span className="badge">{p.todo_count}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <AddProject onAdded={select} />
+      </aside>
+
+      <main className="content">
+        <ProjectTodos project={selected} count={summary?.todo_count} />
+      </main>
+    </div>
   );
 }
 
-function ProjectTodos({ project, count }: { project: number; count: number }) {
-  const todos = useTodos({ project });
+function ProjectTodos({ project, count }: { project: number; count: number | undefined }) {
+  // While another project loads, the previous one stays on screen, dimmed.
+  const todos = useTodos({ project }, { placeholderData: keepPreviousData });
   const addTodo = useAddTodo();
-  const toggleTodo = useToggleTodo();
+  // Optimistic: the checkbox flips at once; a failed call rolls it back, a successful one
+  // is followed by the server's invalidation, which refetches the truth.
+  const toggleTodo = useToggleTodo({
+    optimistic: ({ id }, client) =>
+      client.setData(ctx.todos({ project }), (data) =>
+        data && { ...data, todo_list: data.todo_list.map((t) => (t.id === id ? { ...t, done: !t.done } : t)) },
+      ),
+  });
   const deleteTodo = useDeleteTodo();
   const client = useMizan();
   const [title, setTitle] = useState("");
 
   const add = (e: FormEvent) => {
     e.preventDefault();
-    addTodo.call({ project, title }).then(() => setTitle(""), () => {});
+    addTodo.call({ project, title }, { onSuccess: () => setTitle("") });
   };
   // A plain HTML form posting to the view-path route; the kernel submits it, applies the
   // X-Mizan-Invalidate header of the answer and follows its redirect.
@@ -46,62 +93,86 @@ function ProjectTodos({ project, count }: { project: number; count: number }) {
     e.preventDefault();
     void client.submit(e.currentTarget);
   };
+  const error = addTodo.error ?? toggleTodo.error ?? deleteTodo.error;
+  const list = todos.data?.todo_list ?? [];
+  const open = list.filter((t) => !t.done).length;
 
   return (
-    <section data-project={project}>
-      <h2>
-        {todos.data?.project_info.name ?? "…"} <small data-testid="count">({count} todos)</small>
-        {todos.isFetching && <small> refreshing…</small>}
-      </h2>
+    <section className="project" data-project={project} aria-busy={todos.isFetching}>
+      <header className="project-header">
+        <div>
+          <h2>{todos.data?.project_info.name ?? "…"}</h2>
+          <p className="muted">
+            <small data-testid="count">({count ?? "…"} todos)</small> · {open} open
+          </p>
+        </div>
+        <span className={todos.isFetching ? "sync on" : "sync"} aria-live="polite">
+          {todos.isFetching ? "refreshing…" : "up to date"}
+        </span>
+      </header>
       <ErrorBox error={todos.error} />
-      <ul>
-        {todos.data?.todo_list.map((t) => (
-          <li key={t.id} data-todo={t.id} data-done={String(t.done)}>
+      <ul className={todos.isPlaceholderData ? "todos stale" : "todos"}>
+        {list.map((t) => (
+          <li key={t.id} data-todo={t.id} data-done={String(t.done)} className={t.done ? "done" : undefined}>
             <label>
-              <input
-                type="checkbox"
-                checked={t.done}
-                disabled={toggleTodo.isPending}
-                onChange={() => toggleTodo.call({ id: t.id }).catch(() => {})}
-              />
-              {t.title}
-            </label>{" "}
-            <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submitForm}>
-              <button type="submit">toggle (form)</button>
-            </form>{" "}
-            <button type="button" onClick={() => deleteTodo.call({ id: t.id }).catch(() => {})}>
-              delete
-            </button>
+              <input type="checkbox" checked={t.done} onChange={() => toggleTodo.call({ id: t.id })} />
+              <span>{t.title}</span>
+            </label>
+            <div className="actions">
+              <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submitForm}>
+                <button type="submit" className="ghost" title="Toggle through the plain HTML form route">
+                  toggle (form)
+                </button>
+              </form>
+              <button
+                type="button"
+                className="ghost danger"
+                onClick={() => deleteTodo.call({ id: t.id })}
+                aria-label={`Delete ${t.title}`}
+              >
+                delete
+              </button>
+            </div>
           </li>
         ))}
+        {todos.status === "success" && list.length === 0 && <li className="empty muted">Nothing to do.</li>}
       </ul>
-      <form onSubmit={add}>
+      <form className="add" onSubmit={add}>
         <input
           aria-label={`New todo in project ${project}`}
+          placeholder="What needs doing?"
           value={title}
           onChange={(e) => setTitle(e.target.value)}
         />
         <button type="submit" disabled={addTodo.isPending}>
-          Add
+          {addTodo.isPending ? "Adding…" : "Add"}
         </button>
       </form>
-      <ErrorBox error={addTodo.error ?? toggleTodo.error ?? deleteTodo.error} />
+      <ErrorBox error={error} />
     </section>
   );
 }
 
-function AddProject() {
+function AddProject({ onAdded }: { onAdded: (id: number) => void }) {
   const addProject = useAddProject();
   const [name, setName] = useState("");
   const add = (e: FormEvent) => {
     e.preventDefault();
-    addProject.call({ name }).then(() => setName(""), () => {});
+    addProject.call(
+      { name },
+      {
+        onSuccess: (project) => {
+          setName("");
+          onAdded(project.id);
+        },
+      },
+    );
   };
   return (
-    <form onSubmit={add}>
-      <input aria-label="New project" value={name} onChange={(e) => setName(e.target.value)} />
+    <form className="add add-project" onSubmit={add}>
+      <input aria-label="New project" placeholder="New project" value={name} onChange={(e) => setName(e.target.value)} />
       <button type="submit" disabled={addProject.isPending}>
-        Add project
+        Add
       </button>
       <ErrorBox error={addProject.error} />
     </form>
@@ -112,7 +183,7 @@ function AddProject() {
 function ErrorBox({ error }: { error: MizanError | undefined }) {
   if (error === undefined) return null;
   return (
-    <div role="alert" data-code={error.code} data-status={error.status}>
+    <div className="error" role="alert" data-code={error.code} data-status={error.status}>
       {error.status} {error.code}: {error.message}
       {Object.entries(error.fields).map(([field, messages]) => (
         <div key={field} data-field={field}>

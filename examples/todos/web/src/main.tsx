@@ -1,9 +1,11 @@
 import { MizanClient } from "@mizan/runtime";
+import { crossTab } from "@mizan/runtime/cross-tab";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
 import { App } from "./App";
 import { MizanProvider } from "./mizan/react";
+import "./styles.css";
 
 const client = new MizanClient({
   // The form route redirects to `/`, which is this page: stay, the invalidation it carried
@@ -12,6 +14,8 @@ const client = new MizanClient({
     if (new URL(url, location.href).pathname !== location.pathname) location.assign(url);
   },
 });
+// A change made in one tab refetches what it invalidated in every other tab.
+crossTab(client);
 
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root");
@@ -22,3 +26,11 @@ createRoot(root).render(
     </MizanProvider>
   </StrictMode>,
 );
+
+// In development, the devtools panel lists the entries and, for every fetch, what caused it
+// (which mutation, in this tab or another). Not part of a production build.
+if (import.meta.env.DEV) {
+  void import("@mizan/runtime/devtools").then(({ mountDevtools }) =>
+    mountDevtools(client, { parent: document.getElementById("devtools") ?? document.body }),
+  );
+}

@@ -32,7 +32,7 @@ describe("useCall", () => {
     server.hold();
     let promise!: Promise<Todo>;
     act(() => {
-      promise = result.current.call({ project: 3, title: "ship it" });
+      promise = result.current.callAsync({ project: 3, title: "ship it" });
     });
     expect(result.current).toMatchObject({ status: "pending", isPending: true, data: undefined });
     await waitFor(() => expect(server.calls).toHaveLength(1));
@@ -46,11 +46,12 @@ describe("useCall", () => {
     expect(result.current).toMatchObject({ status: "success", isPending: false, data: todo, error: undefined });
     expect(onSuccess).toHaveBeenCalledExactlyOnceWith(todo, { project: 3, title: "ship it" });
 
-    const { call: stableCall, reset } = result.current;
+    const { call: stableCall, callAsync: stableCallAsync, reset } = result.current;
     act(() => result.current.reset());
     expect(result.current).toMatchObject({ status: "idle", data: undefined, error: undefined, isPending: false });
     // call and reset keep their identity across renders.
     expect(result.current.call).toBe(stableCall);
+    expect(result.current.callAsync).toBe(stableCallAsync);
     expect(result.current.reset).toBe(reset);
   });
 
@@ -60,7 +61,7 @@ describe("useCall", () => {
     const { result } = setup({ onError, onSuccess });
     let caught: unknown;
     await act(async () => {
-      await result.current.call({ project: 3, title: "" }).catch((e: unknown) => {
+      await result.current.callAsync({ project: 3, title: "" }).catch((e: unknown) => {
         caught = e;
       });
     });
@@ -73,7 +74,7 @@ describe("useCall", () => {
     expect(onSuccess).not.toHaveBeenCalled();
 
     // A new call clears the error; reset clears it too.
-    await act(() => result.current.call({ project: 3, title: "ok" }));
+    await act(() => result.current.callAsync({ project: 3, title: "ok" }));
     expect(result.current).toMatchObject({ status: "success", error: undefined });
     act(() => result.current.reset());
     expect(result.current.status).toBe("idle");
@@ -84,7 +85,7 @@ describe("useCall", () => {
     server.hold();
     let first!: Promise<unknown>;
     act(() => {
-      first = result.current.call({ project: 3, title: "x" }).catch((e: unknown) => e);
+      first = result.current.callAsync({ project: 3, title: "x" }).catch((e: unknown) => e);
     });
     await waitFor(() => expect(server.calls).toHaveLength(1));
     await act(async () => {
@@ -95,7 +96,7 @@ describe("useCall", () => {
 
     let second!: Promise<unknown>;
     act(() => {
-      second = result.current.call({ project: 3, title: "x" }).catch((e: unknown) => e);
+      second = result.current.callAsync({ project: 3, title: "x" }).catch((e: unknown) => e);
     });
     await waitFor(() => expect(server.calls).toHaveLength(2));
     await act(async () => {
@@ -113,10 +114,10 @@ describe("useCall", () => {
     let a!: Promise<Todo>;
     let b!: Promise<Todo>;
     act(() => {
-      a = result.current.call({ project: 3, title: "first" });
+      a = result.current.callAsync({ project: 3, title: "first" });
     });
     act(() => {
-      b = result.current.call({ project: 3, title: "second" });
+      b = result.current.callAsync({ project: 3, title: "second" });
     });
     await waitFor(() => expect(server.calls).toHaveLength(2));
     // The second call lands first, then the first: the state stays on the second.
@@ -137,8 +138,8 @@ describe("useCall", () => {
     let c!: Promise<unknown>;
     let d!: Promise<Todo>;
     act(() => {
-      c = result.current.call({ project: 3, title: "third" }).catch((e: unknown) => e);
-      d = result.current.call({ project: 3, title: "fourth" });
+      c = result.current.callAsync({ project: 3, title: "third" }).catch((e: unknown) => e);
+      d = result.current.callAsync({ project: 3, title: "fourth" });
     });
     await waitFor(() => expect(server.calls).toHaveLength(4));
     await act(async () => {
@@ -157,7 +158,7 @@ describe("useCall", () => {
     server.hold();
     let p!: Promise<Todo>;
     act(() => {
-      p = result.current.call({ project: 3, title: "late" });
+      p = result.current.callAsync({ project: 3, title: "late" });
     });
     act(() => result.current.reset());
     await waitFor(() => expect(server.calls).toHaveLength(1));
@@ -175,7 +176,7 @@ describe("useCall", () => {
     server.hold();
     let p!: Promise<Todo>;
     act(() => {
-      p = result.current.call({ project: 3, title: "after" });
+      p = result.current.callAsync({ project: 3, title: "after" });
     });
     await waitFor(() => expect(server.calls).toHaveLength(1));
     const before = result.current;
@@ -191,7 +192,7 @@ describe("useCall", () => {
 
   it("works under StrictMode (the remount re-arms state updates)", async () => {
     const { result } = setup(undefined, true);
-    await act(() => result.current.call({ project: 3, title: "strict" }));
+    await act(() => result.current.callAsync({ project: 3, title: "strict" }));
     expect(result.current).toMatchObject({ status: "success", data: { title: "strict" } });
   });
 
@@ -205,7 +206,7 @@ describe("useCall", () => {
     await waitFor(() => expect(result.current.todos.status).toBe("success"));
     let seen: string[] | undefined;
     await act(async () => {
-      await result.current.add.call({ project: 3, title: "settled" });
+      await result.current.add.callAsync({ project: 3, title: "settled" });
       seen = client.getState(ctx.todos({ project: 3 })).data?.todo_list.map((t) => t.title);
     });
     expect(seen).toEqual(["write the adapter", "settled"]);

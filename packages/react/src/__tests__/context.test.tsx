@@ -12,7 +12,7 @@ import {
   useMizan,
   type ContextQueryOptions,
 } from "../index";
-import { call, clientFor, ctx, errorBody, json, observe, settle, todoServer } from "./harness";
+import { call, clientFor, ctx, errorBody, json, observe, page, settle, todoServer, type TodosData } from "./harness";
 
 afterEach(() => {
   cleanup();
@@ -23,7 +23,7 @@ const T3 = "ctx/todos/?project=3";
 const T4 = "ctx/todos/?project=4";
 const STATS = "ctx/stats/";
 
-function Todos({ project, options }: { project: number; options?: ContextQueryOptions }) {
+function Todos({ project, options }: { project: number; options?: ContextQueryOptions<TodosData> }) {
   const q = useContextQuery(ctx.todos({ project }), options);
   if (q.isLoading) return <p>loading {project}</p>;
   if (q.status === "error") {
@@ -234,14 +234,18 @@ describe("useContextQuery", () => {
     );
     await settle();
     expect(server.requests).toHaveLength(0);
-    expect(observers.subscribes).toBe(0);
+    expect(observers.live).toBe(1); // observing passively
     expect(result.current).toMatchObject({ status: "pending", fetchStatus: "idle", isLoading: false });
     rerender({ enabled: true });
+    expect(result.current.isLoading).toBe(true); // already on the render that enables it
     await waitFor(() => expect(result.current.status).toBe("success"));
     expect(server.gets(T3)).toBe(1);
     rerender({ enabled: false });
-    expect(observers.live).toBe(0);
+    expect(observers.live).toBe(1);
     expect(result.current.data?.todo_list).toHaveLength(1); // cached data is still shown
+    // and data another component fetches shows up
+    await act(() => client.fetch(ctx.todos({ project: 3 })));
+    expect(server.gets(T3)).toBe(2);
   });
 
   it("keys by descriptor: inline params objects do not resubscribe", async () => {
@@ -301,7 +305,7 @@ describe("useContextQuery", () => {
     const data = { todo_list: [{ id: 7, project: 3, title: "hydrated" }], project_info: { id: 3, name: "project 3" } };
     // A sibling's layout effect runs after this hook rendered but before its subscription.
     function Writer() {
-      useLayoutEffect(() => client.hydrate({ [d.key]: data }), []);
+      useLayoutEffect(() => client.hydrate(page(d, data)), []);
       return null;
     }
     render(
@@ -318,7 +322,7 @@ describe("server rendering", () => {
   it("renders hydrated data through getServerSnapshot, without fetching", () => {
     const server = todoServer();
     const data = { todo_list: [{ id: 5, project: 3, title: "from the page" }], project_info: { id: 3, name: "project 3" } };
-    const client = clientFor(server, { hydrate: { [ctx.todos({ project: 3 }).key]: data } });
+    const client = clientFor(server, { hydrate: page(ctx.todos({ project: 3 }), data) });
     const html = renderToString(
       <MizanProvider client={client}>
         <Todos project={3} />

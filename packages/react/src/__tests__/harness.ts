@@ -1,6 +1,14 @@
 // A fake Mizan server behind an injected `fetch`: the todos example (contexts `todos` and
 // `stats`, the mutation `add_todo`), recording every request it answers.
-import { defineCall, defineContext, MizanClient, type ClientOptions } from "@mizan/runtime";
+import {
+  type ClientOptions,
+  type ContextDescriptor,
+  defineCall,
+  defineContext,
+  type HydrationData,
+  MizanClient,
+  type Params,
+} from "@mizan/runtime";
 
 export interface Todo {
   id: number;
@@ -157,11 +165,11 @@ export function clientFor(server: TodoServer, options?: ClientOptions): MizanCli
 export function observe(client: MizanClient) {
   const counts = { subscribes: 0, live: 0, byKey: new Map<string, number>() };
   const subscribe = client.subscribe.bind(client);
-  client.subscribe = (d, listener) => {
+  client.subscribe = (d, listener, passive) => {
     counts.subscribes++;
     counts.live++;
     counts.byKey.set(d.key, (counts.byKey.get(d.key) ?? 0) + 1);
-    const unsubscribe = subscribe(d, listener);
+    const unsubscribe = subscribe(d, listener, passive);
     let done = false;
     return () => {
       if (!done) {
@@ -174,3 +182,8 @@ export function observe(client: MizanClient) {
   };
   return counts;
 }
+
+/** The hydration data of one entry, as a server's dehydrate() writes it. */
+export const page = <D>(d: ContextDescriptor<Params, D>, data: D, updatedAt = Date.now()): HydrationData => ({
+  [d.key]: { context: d.context, params: d.params, data, updatedAt, stale: false },
+});

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ClientOptions, defineCall, defineContext, MizanClient, MizanError } from "../index";
 import { fakeFetch, flush } from "./fake-fetch";
+import { page } from "./page";
 
 /** Advances the fake clock, then lets the promise chains it woke up run. */
 const tick = async (ms: number) => {
@@ -89,7 +90,8 @@ describe("entry state machine", () => {
     expect(c.getState(d)).toMatchObject({ status: "success", error: undefined, failureCount: 0, data: { todo_list: ["b"] } });
   });
 
-  it("a throwing listener does not turn a success into an error", async () => {
+  it("a throwing listener does not turn a success into an error; it is reported", async () => {
+    const report = vi.spyOn(console, "error").mockImplementation(() => {});
     const c = client();
     const d = projects({});
     c.subscribe(d, () => {
@@ -97,8 +99,9 @@ describe("entry state machine", () => {
     });
     const p = c.fetch(d);
     await (await f.next()).json({ names: [] });
-    await expect(p).rejects.toThrow("render bug");
+    await expect(p).resolves.toEqual({ names: [] });
     expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "idle", error: undefined });
+    expect(report).toHaveBeenCalledWith(new Error("render bug"));
   });
 
   it("a 200 whose body is not JSON is an error with code http", async () => {
@@ -200,9 +203,9 @@ describe("garbage collection", () => {
     const s = c.getState(projects({}));
     vi.advanceTimersByTime(1000);
     expect(c.getState(projects({}))).toBe(s); // the shared initial state, but…
-    c.hydrate({ projects: { names: [] } });
+    c.hydrate(page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(999);
-    expect(c.dehydrate()).toEqual({ projects: { names: [] } });
+    expect(c.dehydrate()).toEqual(page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(1);
     expect(c.dehydrate()).toEqual({});
   });
@@ -227,49 +230,55 @@ describe("garbage collection", () => {
     c.invalidate(["projects"]).then(() => (done = true));
     await flush();
     expect(done).toBe(false);
+    // the fetch in flight was restarted by the invalidation
+    expect(f.requests).toHaveLength(2);
+    expect(f.requests[0]!.init.signal!.aborted).toBe(true);
     vi.advanceTimersByTime(1000);
     await flush();
     expect(done).toBe(true);
-    expect(f.requests).toHaveLength(1);
+    expect(f.requests[1]!.init.signal!.aborted).toBe(true);
   });
 
   it("gcTime Infinity keeps entries", async () => {
     const c = client({ gcTime: Infinity });
-    c.hydrate({ projects: { names: [] } });
+    c.hydrate(page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(1e9);
-    expect(c.dehydrate()).toEqual({ projects: { names: [] } });
+    expect(c.dehydrate()).toEqual(page(projects({}), { names: [] }, 1));
   });
 });
 
 describe("sequence numbers and invalidation while fetching", () => {
-  it("drops the response of a superseded fetch (hydrated meanwhile)", async () => {
+  it("hydrate() shows page data during a fetch and lets the fetch land", async () => {
     const c = client();
     const d = projects({});
     c.subscribe(d, () => {});
-    const old = (await f.next());
-    c.hydrate({ projects: { names: ["page"] } });
-    await old.json({ names: ["old"] });
-    expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "idle", data: { names: ["page"] } });
-    // the entry is not stuck: a new fetch goes out
-    c.fetch(d);
-    expect(f.requests).toHaveLength(2);
+    const inFlight = await f.next();
+    c.hydrate(page(d, { names: ["page"] }));
+    expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "fetching", data: { names: ["page"] } });
+    vi.setSystemTime(1_000_500);
+    await inFlight.json({ names: ["server"] });
+    expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "idle", data: { names: ["server"] } });
+    expect(f.requests).toHaveLength(1);
   });
 
-  it("an invalidation during a fetch triggers exactly one more fetch when it lands", async () => {
+  it("an invalidation during a fetch aborts it and fetches once more at once (one round trip)", async () => {
     const c = client();
     const d = todos({ project: 3 });
+    const first = c.fetch(d);
     c.subscribe(d, () => {});
     c.invalidate(["todos"]);
     c.invalidate([{ context: "todos", params: { project: 3 } }]);
     await flush();
-    expect(f.requests).toHaveLength(1);
-    await f.requests[0]!.json({ todo_list: ["old"] });
     expect(f.requests).toHaveLength(2);
-    expect(c.getState(d)).toMatchObject({ fetchStatus: "fetching", data: { todo_list: ["old"] } });
+    expect(f.requests[0]!.init.signal!.aborted).toBe(true);
+    expect(f.requests[1]!.init.cache).toBe("no-cache");
+    expect(c.getState(d)).toMatchObject({ fetchStatus: "fetching", stale: true });
     await f.requests[1]!.json({ todo_list: ["new"] });
     await flush();
     expect(f.requests).toHaveLength(2);
-    expect(c.getState(d)).toMatchObject({ fetchStatus: "idle", data: { todo_list: ["new"] } });
+    expect(c.getState(d)).toMatchObject({ fetchStatus: "idle", stale: false, data: { todo_list: ["new"] } });
+    // a caller of the aborted fetch gets the restarted fetch's answer
+    await expect(first).resolves.toEqual({ todo_list: ["new"] });
   });
 });
 
@@ -414,7 +423,6 @@ describe("invalidation", () => {
     // max-age=30 would let the browser answer from its cache with what just changed.
     expect(f.last().init.cache).toBe("no-cache");
     await f.last().json({ todo_list: ["new"] });
-    c.invalidate(["projects"]);
     c.subscribe(projects({}), () => {});
     await flush();
     expect(f.last().url).toBe("/api/mizan/ctx/projects/");
@@ -478,7 +486,7 @@ describe("invalidation", () => {
       200,
       { "X-Mizan-Invalidate": "projects, todos" },
     );
-    await expect(p).resolves.toEqual({ id: 7 });
+    await flush();
     expect(f.requests.slice(1).map((r) => r.url).sort()).toEqual([
       "/api/mizan/ctx/projects/",
       "/api/mizan/ctx/todos/?done=false&project=4",
@@ -599,7 +607,7 @@ describe("call", () => {
     const c = client();
     c.subscribe(todos({ project: 3 }), () => {});
     await (await f.next()).json({ todo_list: [] });
-    const p = c.call(addTodo, { project: 3, title: "x" });
+    const p = c.call(addTodo, { project: 3, title: "x" }, { settle: false });
     await (await f.next()).json({ result: { id: 1 }, invalidate: ["todos"] });
     await expect(p).resolves.toEqual({ id: 1 });
     expect(c.getState(todos({ project: 3 })).fetchStatus).toBe("fetching");
@@ -626,9 +634,11 @@ describe("call", () => {
     expect(r.headers.get("content-type")).toBe("application/json");
     const res = new Response(null, { status: 204, headers: { "X-Mizan-Redirect": "/todos/5", "X-Mizan-Invalidate": "todos" } });
     await r.respond(res);
+    expect(f.requests).toHaveLength(3); // todos refetched
+    expect(navigate).not.toHaveBeenCalled(); // settles first (the default)
+    await f.last().json({ todo_list: [] });
     await expect(p).resolves.toBe(res);
     expect(navigate).toHaveBeenCalledWith("/todos/5");
-    expect(f.requests).toHaveLength(3); // todos refetched
   });
 
   it("view path with settle navigates after the refetch", async () => {
@@ -705,7 +715,7 @@ describe("submit", () => {
 
 describe("hydration", () => {
   it("hydrated entries start success without a fetch", () => {
-    const c = client({ hydrate: { "todos?project=3": { todo_list: ["ssr"] }, projects: { names: [] } } });
+    const c = client({ hydrate: { ...page(todos({ project: 3 }), { todo_list: ["ssr"] }), ...page(projects({}), { names: [] }) } });
     const d = todos({ project: 3 });
     expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "idle", data: { todo_list: ["ssr"] }, updatedAt: 1_000_000 });
     c.subscribe(d, () => {});
@@ -714,7 +724,9 @@ describe("hydration", () => {
   });
 
   it("canonicalizes hydration keys; hydrated entries are invalidated like any other", async () => {
-    const c = client({ hydrate: { "todos?project=3.0&done=false": { todo_list: [] } } });
+    const c = client({
+      hydrate: { any: { context: "todos", params: { project: 3.0, done: false }, data: { todo_list: [] }, updatedAt: 1, stale: false } },
+    });
     expect(c.getState(todos({ project: 3, done: false })).status).toBe("success");
     c.subscribe(todos({ done: false, project: 3 }), () => {});
     c.invalidate([{ context: "todos", params: { project: 3 } }]);
@@ -729,7 +741,9 @@ describe("hydration", () => {
     await (await f.next()).json({ error: { code: "forbidden", message: "no" } }, 403).catch(() => {});
     c.getState(todos({ project: 4 }));
     const data = c.dehydrate();
-    expect(data).toEqual({ "todos?project=3": { todo_list: ["a"] } });
+    expect(data).toEqual({
+      "todos?project=3": { context: "todos", params: { project: 3 }, data: { todo_list: ["a"] }, updatedAt: 1_000_000, stale: false },
+    });
     const other = client({ hydrate: JSON.parse(JSON.stringify(data)) });
     expect(other.getState(todos({ project: 3 })).data).toEqual({ todo_list: ["a"] });
   });

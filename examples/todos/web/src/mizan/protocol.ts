@@ -10,7 +10,7 @@ import type * as T from "./types";
 export const basePath = "/api/mizan";
 
 /** The parameters of the `projects` context. */
-export type ProjectsParams = {};
+export type ProjectsParams = Record<string, never>;
 
 /** The data of the `projects` context: its functions' results, by name. */
 export type ProjectsData = {

@@ -4,10 +4,12 @@
 // Stage 2: React hooks, over @mizan/react.
 
 import {
+  skipToken,
   useCall,
   useContextQuery,
   type CallOptions,
   type ContextQueryOptions,
+  type SkipToken,
 } from "@mizan/react";
 import {
   call,
@@ -15,25 +17,36 @@ import {
   type AddProjectArgs,
   type AddTodoArgs,
   type DeleteTodoArgs,
-  type ProjectInfoArgs,
-  type ProjectListArgs,
+  type ProjectsData,
   type ProjectsParams,
-  type TodoListArgs,
+  type TodosData,
   type TodosParams,
   type ToggleTodoArgs,
   type ToggleTodoFormArgs,
 } from "./protocol";
 import type * as T from "./types";
 
-export { MizanError, MizanProvider, useMizan } from "@mizan/react";
+export { keepPreviousData, MizanError, MizanProvider, skipToken, useMizan } from "@mizan/react";
 
-/** Fetches and observes the `projects` context: `project_list`. */
-export const useProjects = (params: ProjectsParams = {}, options?: ContextQueryOptions) =>
-  useContextQuery(ctx.projects(params), options);
+/**
+ * Fetches and observes the `projects` context: `project_list`.
+ * `skipToken` instead of the params fetches nothing (a dependent query); `select`
+ * derives what the component shows.
+ */
+export const useProjects = <S = ProjectsData>(
+  params: ProjectsParams | SkipToken = {},
+  options?: ContextQueryOptions<ProjectsData, S>,
+) => useContextQuery(params === skipToken ? skipToken : ctx.projects(params), options);
 
-/** Fetches and observes the `todos` context: `project_info`, `todo_list`. */
-export const useTodos = (params: TodosParams, options?: ContextQueryOptions) =>
-  useContextQuery(ctx.todos(params), options);
+/**
+ * Fetches and observes the `todos` context: `project_info`, `todo_list`.
+ * `skipToken` instead of the params fetches nothing (a dependent query); `select`
+ * derives what the component shows.
+ */
+export const useTodos = <S = TodosData>(
+  params: TodosParams | SkipToken,
+  options?: ContextQueryOptions<TodosData, S>,
+) => useContextQuery(params === skipToken ? skipToken : ctx.todos(params), options);
 
 /**
  * Adds a project. Every client showing the project list refetches it.
@@ -58,30 +71,6 @@ export const useAddTodo = (options?: CallOptions<AddTodoArgs, T.Todo>) =>
  */
 export const useDeleteTodo = (options?: CallOptions<DeleteTodoArgs, T.Todo>) =>
   useCall(call.deleteTodo, options);
-
-/**
- * The project itself; 404 when there is no such project.
- *
- * Calls `project_info`.
- */
-export const useProjectInfo = (options?: CallOptions<ProjectInfoArgs, T.Project>) =>
-  useCall(call.projectInfo, options);
-
-/**
- * Every project, with how many todos each has.
- *
- * Calls `project_list`.
- */
-export const useProjectList = (options?: CallOptions<ProjectListArgs, T.ProjectSummary[]>) =>
-  useCall(call.projectList, options);
-
-/**
- * The todos of a project, oldest first.
- *
- * Calls `todo_list`.
- */
-export const useTodoList = (options?: CallOptions<TodoListArgs, T.Todo[]>) =>
-  useCall(call.todoList, options);
 
 /**
  * Marks a todo done, or not done again.

@@ -1,0 +1,117 @@
+import { differs, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { MizanError } from "./mizan-error";
+import { replaceEqualDeep } from "./replace-equal-deep";
+import { type SkipToken, skipToken } from "./skip-token";
+import type { ContextDescriptor, EntryState, FetchStatus, Params } from "./types";
+
+export interface ContextObserverOptions<D, S = D> {
+  /** `false`: do not fetch; still show what the client holds for the entry (another
+   *  component's data) and its changes. Default true. */
+  enabled?: boolean;
+  /** Derive what this observer shows from the context data (e.g. one function's result). The
+   *  result is structurally shared, so an equal selection keeps its object. */
+  select?: (data: D) => S;
+  /** Shown (with `isPlaceholderData`, status `success`) while the entry has no data yet: a
+   *  value, or a function of the data this observer showed before, e.g. `keepPreviousData`
+   *  (the previous page while the next one loads). */
+  placeholderData?: D | ((previous: D | undefined) => D | undefined);
+}
+
+export interface ContextResult<S, D = S> extends EntryState<S> {
+  /** No data yet and a fetch under way or about to start on subscribe (so the first render
+   *  of an entry that will fetch is already loading). */
+  isLoading: boolean;
+  /** A request is in flight (or about to be, as for isLoading). */
+  isFetching: boolean;
+  /** `data` is the placeholderData, not the entry's. */
+  isPlaceholderData: boolean;
+  /** Fetch now, deduplicated with any fetch in flight; resolves with the context data. */
+  refetch: () => Promise<D>;
+}
+
+/**
+ * Everything a framework adapter shows for one context entry, framework-free: the entry's
+ * state plus `isLoading`/`isFetching`, `select` with structural sharing, placeholder data,
+ * passive observation (`enabled: false`) and `skipToken`. An adapter calls `setOptions()`
+ * while rendering, and binds `subscribe`/`getResult` (stable functions) to its reactivity:
+ * `getResult()` returns the same object until something it shows changes.
+ */
+export class ContextObserver<P extends Params, D, S = D> {
+  private client_: MizanClient;
+  private descriptor_: ContextDescriptor<P, D> | SkipToken;
+  private options_: ContextObserverOptions<D, S> = {};
+  private result_: ContextResult<S, D> | undefined;
+  /** the last entry data this observer showed: keepPreviousData's `previous` */
+  private previousData_: D | undefined;
+  /** the input, function and output of the last select() */
+  private selectedFrom_: unknown;
+  private selectFn_: unknown;
+  private selected_: unknown;
+
+  constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
+    this.client_ = client;
+    this.descriptor_ = d;
+    this.options_ = options ?? {};
+  }
+
+  /** The descriptor (or skipToken) and options of the current render; notifies nobody. */
+  setOptions(d: ContextDescriptor<P, D> | SkipToken, options: ContextObserverOptions<D, S> = {}): void {
+    this.descriptor_ = d;
+    this.options_ = options;
+  }
+
+  /** Subscribes to the current descriptor's entry (actively, unless `enabled: false`). */
+  subscribe = (listener: () => void): (() => void) => {
+    const d = this.descriptor_;
+    return d == skipToken ? noop : this.client_.subscribe(d, listener, this.options_.enabled == false);
+  };
+
+  getResult = (): ContextResult<S, D> => {
+    const d = this.descriptor_;
+    const { enabled = true, select, placeholderData } = this.options_;
+    const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
+    let data: unknown = state.data;
+    let isPlaceholderData = false;
+    // the last data shown is keepPreviousData's `previous` (adapters read every change)
+    if (data !== undefined) this.previousData_ = state.data;
+    else if (placeholderData !== undefined) {
+      data =
+        typeof placeholderData == "function"
+          ? (placeholderData as (previous: D | undefined) => D | undefined)(this.previousData_)
+          : placeholderData;
+      isPlaceholderData = data !== undefined;
+    }
+    if (select && data !== undefined) {
+      if (data !== this.selectedFrom_ || select !== this.selectFn_)
+        this.selected_ = replaceEqualDeep(this.selected_, select(data as D));
+      this.selectedFrom_ = data;
+      this.selectFn_ = select;
+      data = this.selected_;
+    }
+    // An entry that needs a fetch and has no active observer yet fetches when this one
+    // subscribes: say so on the first render already.
+    const fetchStatus: FetchStatus =
+      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.observed_(d)
+        ? "fetching"
+        : state.fetchStatus;
+    const status = isPlaceholderData ? "success" : state.status;
+    const next: ContextResult<S, D> = {
+      ...state,
+      status,
+      fetchStatus,
+      data: data as S | undefined,
+      isPlaceholderData,
+      isLoading: status == "pending" && fetchStatus != "idle",
+      isFetching: fetchStatus == "fetching",
+      refetch: this.refetch,
+    };
+    const previous = this.result_;
+    return (this.result_ = previous && !differs(next, previous) ? previous : next);
+  };
+
+  /** Fetch now; rejects with a MizanError "skipToken" for skipToken. */
+  refetch = (): Promise<D> => {
+    const d = this.descriptor_;
+    return d == skipToken ? Promise.reject(new MizanError("skipToken")) : this.client_.fetch(d);
+  };
+}
