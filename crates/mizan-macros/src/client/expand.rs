@@ -40,6 +40,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
     let docs = docs(&function);
+    let reads = match &sig.cx_name {
+        Some(cx) => super::reads::caller_reads(cx, &function.block),
+        None => Vec::new(),
+    };
 
     let arg_idents: Vec<_> = sig.args().map(|(i, _)| i).collect();
     let arg_types: Vec<_> = sig.args().map(|(_, t)| t).collect();
@@ -217,6 +221,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 query: #query,
                 args: &[#( #arg_names ),*],
                 injected: &[#( #injected ),*],
+                reads: &[#( #reads ),*],
                 affects: &[#( #affects ),*],
                 scoped: #scoped,
                 guard: #guard,

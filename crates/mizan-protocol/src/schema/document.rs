@@ -76,6 +76,12 @@ pub struct FunctionDoc {
     pub auth: Option<String>,
     /// `private = true`.
     pub private: bool,
+    /// What the function reads of the caller, found without running it: reads through its
+    /// context parameter in its body (`cx.identity()`) and the extractors it takes
+    /// (`extractor http::header::map::HeaderMap`). A query's context response is private
+    /// when a function read the caller, declared or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads_caller: Vec<String>,
     /// `route` and `methods`.
     pub route: Option<RouteDoc>,
     /// `rev`.

@@ -411,6 +411,7 @@ mod tests {
             affects_params: false,
             auth: None,
             private: false,
+            reads_caller: Vec::new(),
             route: None,
             rev: 0,
             cache: None,
