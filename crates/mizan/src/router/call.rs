@@ -20,7 +20,7 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.call",
         function = %name,
         status = tracing::field::Empty,

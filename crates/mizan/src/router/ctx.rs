@@ -29,7 +29,7 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.ctx",
         context = %name,
         status = tracing::field::Empty,

@@ -22,7 +22,7 @@ pub(crate) async fn handle(
     path: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: Request,
 ) -> Response {
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.route",
         function = name,
         path = %request.uri().path(),
