@@ -131,8 +131,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         Some(Auth::Superuser) => quote!(__m::Guard::Superuser),
         Some(Auth::Predicate(path)) => {
             let text = quote!(#path).to_string().replace(' ', "");
-            quote_spanned!(path.span()=> __m::Guard::Predicate { check: #path, name: #text })
+            quote_spanned!(path.span()=> __m::Guard::Predicate { check: __guard, name: #text })
         }
+    };
+    let guard_fn = match &options.auth {
+        Some(Auth::Predicate(path)) => quote_spanned! {path.span()=>
+            fn __guard(cx: ::mizan::Cx) -> __m::BoxFuture<'static, ::mizan::Result<bool>> {
+                __m::predicate(#path, cx)
+            }
+        },
+        _ => quote!(),
     };
     let private = options.private;
     let route = match &options.route {
@@ -210,6 +218,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     #probe.result_schema::<#result>(results),
                 )
             }
+
+            #guard_fn
 
             static __MIZAN_DEF: __m::FunctionDef = __m::FunctionDef {
                 name: #name,

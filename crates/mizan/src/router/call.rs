@@ -78,7 +78,7 @@ pub(crate) async fn authorize<'s>(
 ) -> Result<&'s Cx> {
     let identity = identify(shared, &parts).await?;
     let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
-    entry.def.guard.check(cx.caller())?;
+    entry.def.guard.check(cx).await?;
     Ok(cx)
 }
 

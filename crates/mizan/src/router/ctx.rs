@@ -67,7 +67,7 @@ async fn fetch(
     let identity = identify(shared, &parts).await?;
     let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
     for def in &ctx.functions {
-        def.guard.check(cx.caller())?;
+        def.guard.check(cx).await?;
     }
     let query = cx.uri().query();
     let params = Params::from_query_with(query.unwrap_or_default(), |p| {
