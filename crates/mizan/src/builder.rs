@@ -61,6 +61,8 @@ pub struct Builder {
     state: StateMap,
     state_types: HashSet<TypeId>,
     resolver: Option<Arc<dyn IdentityResolver>>,
+    csrf: Option<crate::auth::Csrf>,
+    sessions: Option<crate::auth::Sessions>,
     base_path: String,
     body_limit: usize,
     query_limit: usize,
@@ -101,6 +103,24 @@ impl Builder {
     /// [`Anonymous`](crate::Anonymous)).
     #[must_use]
     pub fn identity(mut self, resolver: impl IdentityResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self.csrf = None;
+        self.sessions = None;
+        self
+    }
+
+    /// Identifies callers with Mizan's own [`Auth`](crate::auth::Auth): bearer JWTs and
+    /// session cookies, detected per request, with CSRF checks on every unsafe request a
+    /// session authenticates. Replaces [`identity`](Self::identity).
+    #[must_use]
+    pub fn auth(mut self, auth: crate::auth::Auth) -> Self {
+        let resolver = crate::auth::auto::AutoResolver::new(&auth);
+        if let Some(users) = resolver.users_handle() {
+            self = self.state(users);
+        }
+        self = self.state(resolver.settings.clone());
+        self.csrf = Some(resolver.settings.csrf.clone());
+        self.sessions = auth.sessions.map(|(sessions, _)| sessions);
         self.resolver = Some(Arc::new(resolver));
         self
     }
@@ -258,6 +278,8 @@ impl Builder {
                 state: self.state,
                 vary: self.resolver.as_ref().and_then(|r| vary_value(&r.vary())),
                 resolver: self.resolver,
+                csrf: self.csrf,
+                sessions: self.sessions,
                 base_path: self.base_path,
                 body_limit: self.body_limit,
                 query_limit: self.query_limit,
@@ -292,6 +314,8 @@ impl Mizan {
             state: StateMap::default(),
             state_types: HashSet::new(),
             resolver: None,
+            csrf: None,
+            sessions: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
             query_limit: crate::DEFAULT_QUERY_LIMIT,

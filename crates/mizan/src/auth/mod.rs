@@ -11,6 +11,17 @@ use http::HeaderName;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 
+pub mod auto;
+pub mod csrf;
+pub mod jwt;
+pub mod session;
+
+pub use auto::{Auth, CookieSettings, IDENTITY_CHANGED, Sessions};
+pub use csrf::Csrf;
+pub use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+pub use jwt::{Jwt, JwtClaims};
+pub use session::{User, Users};
+
 use crate::cx::Cx;
 use crate::error::{Error, Result};
 
@@ -83,6 +94,12 @@ impl Identity {
     pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
         self.extensions.insert(value);
         self
+    }
+
+    /// An extension by type (set with [`with_extension`](Self::with_extension), or by a
+    /// resolver: [`JwtClaims`] for a JWT).
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
     }
 
     /// Whether the identity has `role`.

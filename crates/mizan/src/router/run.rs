@@ -116,6 +116,9 @@ async fn finish(
             response.headers_mut().append(VARY, vary.clone());
         }
         let (mut parts, body) = response.into_parts();
+        if let Some(event) = cx.and_then(Cx::auth_event) {
+            parts.extensions.insert(event);
+        }
         let identity = cx.and_then(Cx::caller);
         AssertUnwindSafe(resolver.on_response(identity, &mut parts))
             .catch_unwind()
