@@ -55,7 +55,10 @@ impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
             .field("jwt", &self.jwt)
-            .field("sessions", &self.sessions.as_ref().map(|(s, _)| &s.settings))
+            .field(
+                "sessions",
+                &self.sessions.as_ref().map(|(s, _)| &s.settings),
+            )
             .field("csrf", &self.csrf)
             .finish()
     }
@@ -207,7 +210,10 @@ impl AutoResolver {
             users: auth.sessions.as_ref().map(|(_, u)| Arc::clone(u)),
             settings: AuthSettings {
                 csrf: auth.csrf.clone(),
-                secure: auth.sessions.as_ref().is_none_or(|(s, _)| s.settings.secure),
+                secure: auth
+                    .sessions
+                    .as_ref()
+                    .is_none_or(|(s, _)| s.settings.secure),
             },
         }
     }
@@ -235,7 +241,9 @@ fn bearer(value: &HeaderValue) -> Result<&str> {
         .to_str()
         .map_err(|_| Error::unauthorized("invalid Authorization header"))?;
     match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim())
         }
         _ => Err(Error::unauthorized(
@@ -297,11 +305,15 @@ impl IdentityResolver for AutoResolver {
     ) -> BoxFuture<'a, ()> {
         let cookie = match response.extensions.get::<AuthEvent>() {
             Some(AuthEvent::Login(secret)) => {
-                response.headers.insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));
+                response
+                    .headers
+                    .insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));
                 Some(self.csrf_cookie(Some(&csrf::mask(secret))))
             }
             Some(AuthEvent::Logout) => {
-                response.headers.insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));
+                response
+                    .headers
+                    .insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));
                 Some(self.csrf_cookie(None))
             }
             None => identity

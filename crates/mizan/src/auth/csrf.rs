@@ -146,7 +146,9 @@ impl Csrf {
         self.strict_origin(parts)?;
         match parts.headers.get(&self.header) {
             Some(value) => {
-                let token = value.to_str().map_err(|_| failed("the CSRF token is malformed"))?;
+                let token = value
+                    .to_str()
+                    .map_err(|_| failed("the CSRF token is malformed"))?;
                 verify(token, secret)?;
                 Ok(Token::Checked)
             }
@@ -278,7 +280,13 @@ fn is_form(parts: &Parts) -> bool {
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|m| m == "application/x-www-form-urlencoded" || m == "multipart/form-data")
 }
 
@@ -411,9 +419,20 @@ mod tests {
     #[test]
     fn origins_parse_strictly() {
         let o = |s| parse_origin(s);
-        assert_eq!(o("https://a.example.com").map(|o| o.host), Some("a.example.com".into()));
+        assert_eq!(
+            o("https://a.example.com").map(|o| o.host),
+            Some("a.example.com".into())
+        );
         assert_eq!(o("http://localhost:3000").and_then(|o| o.port), Some(3000));
-        for bad in ["null", "a.example.com", "https://", "https://a/b", "ftp://a", "https://a:x", "https://u@a"] {
+        for bad in [
+            "null",
+            "a.example.com",
+            "https://",
+            "https://a/b",
+            "ftp://a",
+            "https://a:x",
+            "https://u@a",
+        ] {
             assert!(o(bad).is_none(), "{bad}");
         }
         assert_eq!(

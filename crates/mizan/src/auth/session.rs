@@ -117,7 +117,8 @@ pub(crate) async fn resolve(session: &Session, users: &dyn Users) -> Result<Opti
         return Ok(None);
     };
     let user = users.load(&stored.user).await?;
-    let Some(user) = user.filter(|u| bool::from(u.session_key.as_bytes().ct_eq(stored.key.as_bytes())))
+    let Some(user) =
+        user.filter(|u| bool::from(u.session_key.as_bytes().ct_eq(stored.key.as_bytes())))
     else {
         // Deleted, or its session key changed: this session ends.
         forget(session).await?;
@@ -169,7 +170,10 @@ impl Cx {
     /// not exist, and with 500 when sessions are not configured.
     pub async fn login(&self, id: &str) -> Result<Identity> {
         let session = self.session().ok_or_else(no_sessions)?;
-        let users = self.state::<UsersHandle>().map_err(|_| no_sessions())?.clone();
+        let users = self
+            .state::<UsersHandle>()
+            .map_err(|_| no_sessions())?
+            .clone();
         let user = users
             .0
             .load(id)

@@ -95,7 +95,10 @@ async fn serve(
     }
     if let Token::InForm(secret) = token {
         // A session's HTML form without the header: its token field must match.
-        let field = shared.csrf.as_ref().map_or("csrf_token", |c| c.field_name());
+        let field = shared
+            .csrf
+            .as_ref()
+            .map_or("csrf_token", |c| c.field_name());
         match text.get(field).map(Vec::as_slice) {
             Some([value]) => csrf::verify(value, &secret)?,
             Some(_) => return Err(csrf::failed("the CSRF token field is given more than once")),
