@@ -63,6 +63,7 @@ pub struct Builder {
     resolver: Option<Arc<dyn IdentityResolver>>,
     csrf: Option<crate::auth::Csrf>,
     sessions: Option<crate::auth::Sessions>,
+    auth_doc: Option<mizan_protocol::schema::AuthDoc>,
     base_path: String,
     body_limit: usize,
     query_limit: usize,
@@ -106,6 +107,7 @@ impl Builder {
         self.resolver = Some(Arc::new(resolver));
         self.csrf = None;
         self.sessions = None;
+        self.auth_doc = None;
         self
     }
 
@@ -120,6 +122,7 @@ impl Builder {
         }
         self = self.state(resolver.settings.clone());
         self.csrf = Some(resolver.settings.csrf.clone());
+        self.auth_doc = Some(auth.describe());
         self.sessions = auth.sessions.map(|(sessions, _)| sessions);
         self.resolver = Some(Arc::new(resolver));
         self
@@ -229,6 +232,8 @@ impl Builder {
         let defs = self.defs();
         let (doc, mut diagnostics) =
             registry::inspect(&defs, &self.base_path, &self.foreign(&defs));
+        let mut doc = doc;
+        doc.auth = self.auth_doc.clone();
         diagnostics.extend(self.wrong_api(&defs));
         (doc, diagnostics)
     }
@@ -264,8 +269,10 @@ impl Builder {
         if !wrong.is_empty() {
             return Err(BuildError::Graph(wrong));
         }
-        let (registry, warnings) = Registry::build(&defs, &self.base_path, &self.foreign(&defs))
-            .map_err(BuildError::Graph)?;
+        let (mut registry, warnings) =
+            Registry::build(&defs, &self.base_path, &self.foreign(&defs))
+                .map_err(BuildError::Graph)?;
+        registry.document.auth = self.auth_doc.clone();
         if let Some(missing) = self.missing_state(&defs) {
             return Err(missing);
         }
@@ -316,6 +323,7 @@ impl Mizan {
             resolver: None,
             csrf: None,
             sessions: None,
+            auth_doc: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
             query_limit: crate::DEFAULT_QUERY_LIMIT,

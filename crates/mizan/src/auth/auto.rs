@@ -90,6 +90,20 @@ impl Auth {
         self
     }
 
+    /// The names clients must know, for the schema document.
+    pub(crate) fn describe(&self) -> mizan_protocol::schema::AuthDoc {
+        mizan_protocol::schema::AuthDoc {
+            session_cookie: self.sessions.as_ref().map(|(s, _)| s.settings.name.clone()),
+            bearer: self.jwt.is_some(),
+            csrf: mizan_protocol::schema::CsrfDoc {
+                cookie: self.csrf.cookie.clone(),
+                header: self.csrf.header.as_str().to_owned(),
+                form_field: self.csrf.field.clone(),
+            },
+            identity_header: IDENTITY_CHANGED.as_str().to_owned(),
+        }
+    }
+
     /// The CSRF settings (default [`Csrf::new`]).
     #[must_use]
     pub fn csrf(mut self, csrf: Csrf) -> Self {
