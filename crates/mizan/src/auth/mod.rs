@@ -14,12 +14,16 @@ use http::request::Parts;
 pub mod auto;
 pub mod csrf;
 pub mod jwt;
+#[cfg(feature = "redis")]
+mod redis_store;
 pub mod session;
 
 pub use auto::{Auth, CookieSettings, IDENTITY_CHANGED, Sessions};
 pub use csrf::Csrf;
 pub use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 pub use jwt::{Jwt, JwtClaims};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
 pub use session::{User, Users};
 
 use crate::cx::Cx;

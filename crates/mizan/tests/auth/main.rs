@@ -4,6 +4,8 @@
 
 mod csrf;
 mod jwt;
+#[cfg(feature = "redis")]
+mod redis;
 mod sessions;
 
 use std::collections::HashMap;
