@@ -198,6 +198,11 @@ impl Cx {
             .clone()
     }
 
+    /// The HTTP request head, without marking a read (Mizan's own use).
+    pub(crate) fn head_parts(&self) -> Option<&Parts> {
+        self.inner.head.as_ref()
+    }
+
     /// The request head's extensions, without marking a read (Mizan's own use).
     pub(crate) fn head_extensions(&self) -> &http::Extensions {
         &self.head().extensions

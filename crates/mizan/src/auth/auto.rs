@@ -314,6 +314,7 @@ impl IdentityResolver for AutoResolver {
 
     fn on_response<'a>(
         &'a self,
+        _request: Option<&'a Parts>,
         identity: Option<&'a Identity>,
         response: &'a mut http::response::Parts,
     ) -> BoxFuture<'a, ()> {

@@ -129,15 +129,17 @@ pub trait IdentityResolver: Send + Sync + 'static {
     }
 
     /// Called with every response of a request the resolver saw (success or error), before
-    /// it is sent: a session scheme sets or clears its cookie here. `identity` is what
+    /// it is sent: a session scheme sets or clears its cookie here. `request` is the
+    /// request head (`None` when the request failed before Mizan kept it), `identity` what
     /// [`resolve`](Self::resolve) found (`None` when anonymous or when resolving failed).
     /// Default: nothing.
     fn on_response<'a>(
         &'a self,
+        request: Option<&'a Parts>,
         identity: Option<&'a Identity>,
         response: &'a mut http::response::Parts,
     ) -> BoxFuture<'a, ()> {
-        let _ = (identity, response);
+        let _ = (request, identity, response);
         Box::pin(std::future::ready(()))
     }
 }

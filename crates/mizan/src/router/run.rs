@@ -120,7 +120,8 @@ async fn finish(
             parts.extensions.insert(event);
         }
         let identity = cx.and_then(Cx::caller);
-        AssertUnwindSafe(resolver.on_response(identity, &mut parts))
+        let request = cx.and_then(Cx::head_parts);
+        AssertUnwindSafe(resolver.on_response(request, identity, &mut parts))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {
