@@ -299,10 +299,10 @@ fn mwt_vectors() {
                 mwt_claims(&issue["claims"], &v.what).and_then(|c| mwt::issue(&c, &keys(kid)));
             match (issued, v.v.get("token")) {
                 (Ok(token), Some(expected)) => {
-                    assert_eq!(json!(token), *expected, "{} (issue)", v.what)
+                    assert_eq!(json!(token), *expected, "{} (issue)", v.what);
                 }
                 (Err(e), None) => {
-                    assert_eq!(json!(e.kind()), *v.get("error"), "{} (issue)", v.what)
+                    assert_eq!(json!(e.kind()), *v.get("error"), "{} (issue)", v.what);
                 }
                 (Ok(token), None) => panic!("{}: expected an error, issued {token}", v.what),
                 (Err(e), Some(_)) => panic!("{}: expected a token, failed with {e}", v.what),
@@ -400,7 +400,7 @@ fn vector_files_follow_their_schema() {
         !errors(&schema, &mwt).is_empty(),
         "an MWT file without keys"
     );
-    let mut keyed = mwt.clone();
+    let mut keyed = mwt;
     keyed["keys"] = json!({ "k1": "00".repeat(32) });
     keyed["now"] = json!(1);
     keyed["leeway"] = json!(0);
