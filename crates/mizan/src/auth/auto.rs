@@ -6,17 +6,22 @@ use std::time::Duration;
 
 use axum::Router;
 use futures_util::future::BoxFuture;
-use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderName, HeaderValue};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+
+use mizan_protocol::mwt::{self, MwtKeys, MwtRefresh};
 
 use super::csrf::{self, Csrf};
 use super::jwt::Jwt;
 use super::session::{self, AuthEvent, SessionAuth, Users, UsersHandle};
 use super::{Identity, IdentityResolver};
 use crate::error::{Error, Result};
+
+/// The MWT request and response header.
+const MWT_HEADER: HeaderName = HeaderName::from_static(mwt::HEADER_NAME);
 
 /// The header that tells clients the identity changed (sign-in, sign-out): they drop what
 /// they cached for the previous one (spec/PROTOCOL.md §9.3).
@@ -43,6 +48,7 @@ pub struct Auth {
     pub(crate) jwt: Option<Jwt>,
     pub(crate) sessions: Option<(Sessions, Arc<dyn Users>)>,
     pub(crate) csrf: Csrf,
+    pub(crate) mwt: Option<MwtKeys>,
 }
 
 impl Default for Auth {
@@ -60,6 +66,7 @@ impl std::fmt::Debug for Auth {
                 &self.sessions.as_ref().map(|(s, _)| &s.settings),
             )
             .field("csrf", &self.csrf)
+            .field("mwt", &self.mwt)
             .finish()
     }
 }
@@ -71,7 +78,21 @@ impl Auth {
             jwt: None,
             sessions: None,
             csrf: Csrf::default(),
+            mwt: None,
         }
+    }
+
+    /// Issues a Mizan Web Token (spec/MWT.md) next to the session or JWT: the caller's
+    /// cache scope (id, roles, `mizan:staff`, `mizan:superuser`), signed with `keys` — a
+    /// secret of its own, never the session's, the JWT's or the cache's — in the `mizan-mwt`
+    /// cookie and the `X-Mizan-MWT` header, so an edge cache can key per-user and per-role
+    /// entries without asking the origin. Refreshed when the scope changes or half its
+    /// lifetime has passed, cleared at sign-out. Never an identity: requests are identified
+    /// by the session or the bearer only.
+    #[must_use]
+    pub fn mwt(mut self, keys: MwtKeys) -> Self {
+        self.mwt = Some(keys);
+        self
     }
 
     /// Accepts bearer JWTs verified by `jwt`.
@@ -215,6 +236,7 @@ pub(crate) struct AutoResolver {
     pub(crate) jwt: Option<Jwt>,
     pub(crate) users: Option<Arc<dyn Users>>,
     pub(crate) settings: AuthSettings,
+    pub(crate) mwt: Option<MwtKeys>,
 }
 
 impl AutoResolver {
@@ -229,6 +251,85 @@ impl AutoResolver {
                     .as_ref()
                     .is_none_or(|(s, _)| s.settings.secure),
             },
+            mwt: auth.mwt.clone(),
+        }
+    }
+
+    /// The MWT on a response (spec/MWT.md §6.3): issued when the caller's scope differs
+    /// from what the request presented or is half expired, cleared when an anonymous
+    /// request (or a sign-out) presents one. A response that issues or clears it is never
+    /// `public`.
+    fn refresh_mwt(
+        &self,
+        keys: &MwtKeys,
+        request: Option<&Parts>,
+        identity: Option<&Identity>,
+        response: &mut http::response::Parts,
+    ) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // After a sign-in or sign-out, the scope is the new identity's.
+        let identity = match response.extensions.get::<AuthEvent>() {
+            Some(AuthEvent::Login(who, _)) => Some(&**who),
+            Some(AuthEvent::Logout) => None,
+            None => identity,
+        };
+        let values = |name: &HeaderName| -> Vec<&str> {
+            request
+                .map(|r| {
+                    r.headers
+                        .get_all(name)
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (header_values, cookie_values) = (values(&MWT_HEADER), values(&COOKIE));
+        let presented = mwt::presented(&header_values, &cookie_values);
+        let wanted = identity.and_then(|who| {
+            let mut roles = who.roles.clone();
+            if who.staff {
+                roles.push(mwt::ROLE_STAFF.into());
+            }
+            if who.superuser {
+                roles.push(mwt::ROLE_SUPERUSER.into());
+            }
+            keys.claims_for(who.id.clone(), roles, now)
+                .inspect_err(|e| tracing::warn!(error = %e, "no MWT for this identity"))
+                .ok()
+        });
+        let secure = self.settings.secure;
+        let (cookie, header) = match mwt::refresh(presented, wanted.as_ref(), keys, now) {
+            MwtRefresh::Keep => return,
+            MwtRefresh::Clear => (mwt::clear_cookie(secure), None),
+            MwtRefresh::Issue(claims) => match mwt::issue(&claims, keys) {
+                Ok(token) => (
+                    mwt::set_cookie(&token, claims.exp().saturating_sub(now), secure),
+                    Some(token),
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no MWT for this identity");
+                    return;
+                }
+            },
+        };
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers.append(SET_COOKIE, value);
+        }
+        if let Some(value) = header.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            response.headers.insert(MWT_HEADER, value);
+        }
+        let public = response
+            .headers
+            .get(CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("public"));
+        if public {
+            response
+                .headers
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
 
@@ -314,12 +415,15 @@ impl IdentityResolver for AutoResolver {
 
     fn on_response<'a>(
         &'a self,
-        _request: Option<&'a Parts>,
+        request: Option<&'a Parts>,
         identity: Option<&'a Identity>,
         response: &'a mut http::response::Parts,
     ) -> BoxFuture<'a, ()> {
+        if let Some(keys) = &self.mwt {
+            self.refresh_mwt(keys, request, identity, response);
+        }
         let cookie = match response.extensions.get::<AuthEvent>() {
-            Some(AuthEvent::Login(secret)) => {
+            Some(AuthEvent::Login(_, secret)) => {
                 response
                     .headers
                     .insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));

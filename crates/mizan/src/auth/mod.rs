@@ -22,6 +22,7 @@ pub use auto::{Auth, CookieSettings, IDENTITY_CHANGED, Sessions};
 pub use csrf::Csrf;
 pub use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 pub use jwt::{Jwt, JwtClaims};
+pub use mizan_protocol::mwt::MwtKeys;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use session::{User, Users};

@@ -96,8 +96,8 @@ pub(crate) struct SessionAuth {
 /// identity-changed signal to clients).
 #[derive(Clone)]
 pub(crate) enum AuthEvent {
-    /// Signed in, with the new CSRF secret.
-    Login([u8; SECRET]),
+    /// Signed in as this identity, with the new CSRF secret.
+    Login(Box<Identity>, [u8; SECRET]),
     /// Signed out.
     Logout,
 }
@@ -190,7 +190,7 @@ impl Cx {
             .insert(KEY, stored)
             .await
             .map_err(|e| store_error(&e))?;
-        self.set_auth_event(AuthEvent::Login(secret));
+        self.set_auth_event(AuthEvent::Login(Box::new(user.identity.clone()), secret));
         Ok(user.identity)
     }
 
@@ -208,7 +208,7 @@ impl Cx {
     /// authenticates the request (no token is needed then). A new mask every call.
     pub fn csrf_token(&self) -> Option<String> {
         let secret = match self.auth_event() {
-            Some(AuthEvent::Login(secret)) => secret,
+            Some(AuthEvent::Login(_, secret)) => secret,
             Some(AuthEvent::Logout) => return None,
             None => self.caller()?.extensions.get::<SessionAuth>()?.secret,
         };

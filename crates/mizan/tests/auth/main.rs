@@ -4,6 +4,7 @@
 
 mod csrf;
 mod jwt;
+mod mwt;
 #[cfg(feature = "redis")]
 mod redis;
 mod sessions;
