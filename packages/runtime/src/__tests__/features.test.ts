@@ -2,9 +2,9 @@
 // What TanStack Query / SWR users expect: focus and reconnect refetches, ensure, setData,
 // events with causes, cross-tab invalidation, the devtools panel.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { crossTab } from "../cross-tab";
-import { mountDevtools } from "../devtools";
-import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents } from "../index";
+import { crossTab } from "@mizan/runtime/cross-tab";
+import { mountDevtools } from "@mizan/runtime/devtools";
+import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 const todos = defineContext<{ project: number }, { todo_list: string[] }>("todos");
