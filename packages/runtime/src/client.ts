@@ -65,8 +65,6 @@ const MAX_CHAIN = 3;
 export const noop = () => {};
 /** Bundlers replace `process.env.NODE_ENV`; Node and Bun have it. */
 declare const process: { env: { NODE_ENV?: string } };
-const JSON_TYPE = { "Content-Type": "application/json" };
-const CLIENT = { "X-Mizan-Client": "1" };
 const isServer = typeof window == "undefined";
 
 /** Runs a listener or callback; what it throws is reported (console.error), never thrown into
@@ -97,7 +95,7 @@ const failure = (thrown: unknown, signal?: AbortSignal | null) =>
 /** The JSON body of a response; a MizanError for an error status or a body that is not JSON. */
 const read = async (res: Response, signal?: AbortSignal | null): Promise<any> => {
   const body = await res.json().catch(noop);
-  if (signal?.aborted) throw failure(0, signal);
+  if (signal?.aborted) throw new MizanError("aborted");
   if (!res.ok || body === undefined) throw MizanError.fromBody(res.status, body);
   return body;
 };
@@ -213,12 +211,7 @@ export class MizanClient {
       typeof updater == "function" ? (updater as (previous: unknown) => unknown)(entry.state_.data) : updater;
     if (data === undefined) return;
     const before = this.recording_?.get(entry)?.[0] ?? entry.state_;
-    this.set_(entry, {
-      status: "success",
-      data: replaceEqualDeep(entry.state_.data, data),
-      error: undefined,
-      updatedAt: Date.now(),
-    });
+    this.succeed_(entry, data);
     this.recording_?.set(entry, [before, entry.state_.data]);
   }
 
@@ -232,7 +225,6 @@ export class MizanClient {
     return this.post_(
       this.base_() + "/call/" + c.fn + "/",
       { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal ?? null },
-      c.view ? { ...JSON_TYPE, ...CLIENT } : JSON_TYPE,
       c.view,
       "mutation:" + c.fn,
       options.settle,
@@ -256,7 +248,7 @@ export class MizanClient {
     if (!(body instanceof URLSearchParams) && ![...body.values()].some((v) => typeof v != "string"))
       body = new URLSearchParams(body as unknown as string[][]);
     if (method == "GET") action = action.replace(/[?#].*/, "") + "?" + body;
-    return this.post_(action, { method, body: method == "GET" ? null : body }, CLIENT, true, "route:" + action) as Promise<Response>;
+    return this.post_(action, { method, body: method == "GET" ? null : body }, true, "route:" + action) as Promise<Response>;
   }
 
   /** Apply invalidations: matching observed entries refetch in one batch (one microtask), an
@@ -291,13 +283,7 @@ export class MizanClient {
       if (updatedAt <= entry.state_.updatedAt) continue;
       const invalidated = (this.invalidatedAt_.get(context) ?? 0) >= updatedAt;
       entry.revalidate_ ||= invalidated;
-      this.set_(entry, {
-        status: "success",
-        data: replaceEqualDeep(entry.state_.data, value),
-        error: undefined,
-        updatedAt,
-        stale: !!stale || invalidated,
-      });
+      this.succeed_(entry, value, { updatedAt, stale: !!stale || invalidated });
       if (entry.state_.stale && observed(entry) && !entry.inFlight_) this.start_(entry, "hydrate");
     }
   }
@@ -397,13 +383,26 @@ export class MizanClient {
     }
   }
 
-  /** fetch() with the hook's headers and ours; no response at all is a MizanError. */
-  private async send_(url: string, init: RequestInit, own: Record<string, string> = {}): Promise<Response> {
+  /** New data (structurally shared with the current data) and no error. */
+  private succeed_(entry: Entry, data: unknown, patch?: Partial<EntryState<unknown>>) {
+    this.set_(entry, {
+      status: "success",
+      data: replaceEqualDeep(entry.state_.data, data),
+      error: undefined,
+      updatedAt: Date.now(),
+      ...patch,
+    });
+  }
+
+  /** fetch() with the hook's headers and ours (a JSON body's type; X-Mizan-Client on the view
+   *  path); no response at all is a MizanError. */
+  private async send_(url: string, init: RequestInit, view?: boolean): Promise<Response> {
     try {
       // Without a hook, fetch is called synchronously (no await in between).
       const hook = this.options_.headers;
       const headers = new Headers(hook && (await hook()));
-      for (const [k, v] of Object.entries(own)) headers.set(k, v);
+      if (typeof init.body == "string") headers.set("Content-Type", "application/json");
+      if (view) headers.set("X-Mizan-Client", "1");
       return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
     } catch (thrown) {
       throw failure(thrown, init.signal);
@@ -447,15 +446,7 @@ export class MizanClient {
           return data;
         }
         if (!error) {
-          this.set_(entry, {
-            status: "success",
-            fetchStatus: "idle",
-            data: replaceEqualDeep(entry.state_.data, data),
-            error: undefined,
-            updatedAt: Date.now(),
-            failureCount: 0,
-            stale: false,
-          });
+          this.succeed_(entry, data, { fetchStatus: "idle", failureCount: 0, stale: false });
           this.emit_("success", { key, data });
           // Run-time invalidations of a context response (§5.3); not of this entry, whose
           // data is newer than them.
@@ -528,8 +519,8 @@ export class MizanClient {
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
-  private async post_(url: string, init: RequestInit, own: Record<string, string>, view: boolean, cause: Cause, settle?: boolean) {
-    const res = await this.send_(url, init, own);
+  private async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
+    const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
     const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
     if (settle ?? true) {

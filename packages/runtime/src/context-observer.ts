@@ -1,5 +1,6 @@
 import { differs, INITIAL, type MizanClient, needsFetch, noop } from "./client";
 import { MizanError } from "./mizan-error";
+import { Observer } from "./observer";
 import { replaceEqualDeep } from "./replace-equal-deep";
 import { type SkipToken, skipToken } from "./skip-token";
 import type { ContextDescriptor, EntryState, FetchStatus, Params } from "./types";
@@ -36,28 +37,21 @@ export interface ContextResult<S, D = S> extends EntryState<S> {
  * while rendering, and binds `subscribe`/`getResult` (stable functions) to its reactivity:
  * `getResult()` returns the same object until something it shows changes.
  */
-export class ContextObserver<P extends Params, D, S = D> {
-  private client_: MizanClient;
-  private descriptor_: ContextDescriptor<P, D> | SkipToken;
-  private options_: ContextObserverOptions<D, S> = {};
-  private result_: ContextResult<S, D> | undefined;
+export class ContextObserver<P extends Params, D, S = D> extends Observer<
+  ContextDescriptor<P, D> | SkipToken,
+  ContextObserverOptions<D, S>
+> {
+  private declare result_: ContextResult<S, D> | undefined;
   /** the last entry data this observer showed: keepPreviousData's `previous` */
-  private previousData_: D | undefined;
+  private declare previousData_: D | undefined;
   /** the input, function and output of the last select() */
-  private selectedFrom_: unknown;
-  private selectFn_: unknown;
-  private selected_: unknown;
+  private declare selectedFrom_: unknown;
+  private declare selectFn_: unknown;
+  private declare selected_: unknown;
 
+  // Only to infer D from the descriptor rather than from the options.
   constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
-    this.client_ = client;
-    this.descriptor_ = d;
-    this.options_ = options ?? {};
-  }
-
-  /** The descriptor (or skipToken) and options of the current render; notifies nobody. */
-  setOptions(d: ContextDescriptor<P, D> | SkipToken, options: ContextObserverOptions<D, S> = {}): void {
-    this.descriptor_ = d;
-    this.options_ = options;
+    super(client, d, options);
   }
 
   /** Subscribes to the current descriptor's entry (actively, unless `enabled: false`). */

@@ -9,18 +9,15 @@
  *    HTML 502 page or a 200 whose body is not JSON. */
 export class MizanError extends Error {
   /** protocol code, or "network" / "aborted" / "http" */
-  readonly code: string;
+  declare readonly code: string;
   /** HTTP status, 0 when there was no response */
-  readonly status: number;
+  declare readonly status: number;
   /** field path → messages (`title`, `items[0].name`); `{}` when the error names none */
-  readonly fields: Record<string, string[]>;
+  declare readonly fields: Record<string, string[]>;
 
   constructor(code: string, message: string = code, status = 0, fields: Record<string, string[]> = {}) {
     super(message);
-    this.name = "MizanError";
-    this.code = code;
-    this.status = status;
-    this.fields = fields;
+    Object.assign(this, { name: "MizanError", code, status, fields });
   }
 
   /** The error of a response with this status and (parsed JSON, or undefined) body: the
