@@ -20,10 +20,9 @@ import type {
 // esbuild `mangleProps: /_$/`), so the source reads well and the bundle stays small. Nothing
 // outside this package may rely on them.
 
-/** One (context, canonical params) entry. */
-interface Entry {
-  /** the context, key and a private frozen copy of the params */
-  descriptor_: ContextDescriptor<Params, unknown>;
+/** One (context, canonical params) entry: its context, key and a private frozen copy of the
+ *  params, and what the client keeps for it. */
+interface Entry extends ContextDescriptor<Params, unknown> {
   /** the current state, replaced (never mutated) on change */
   state_: EntryState<unknown>;
   /** one wrapper per subscription → whether it is active; passive ones (`enabled: false`) see
@@ -31,10 +30,9 @@ interface Entry {
   listeners_: Map<() => void, boolean>;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
-  /** aborts the in-flight fetch (GC, an invalidation that restarts it) */
-  abort_?: AbortController;
-  /** bumped by every fetch and by GC: a response of an older generation is dropped */
-  generation_: number;
+  /** aborts the in-flight fetch (GC, an invalidation that restarts it); replaced by every
+   *  fetch and cleared by GC, so a response whose controller is no longer this one is dropped */
+  abort_?: AbortController | undefined;
   /** invalidated since the last fetch started: the next one must not be answered from the
    *  browser's HTTP cache (context responses may carry max-age) */
   revalidate_?: boolean;
@@ -77,21 +75,6 @@ export const guard = <T>(callback: ((value: T) => void) | undefined, value?: T) 
   }
 };
 
-/** A timer that never keeps a Node/Bun process alive (browsers return a number: nothing to do). */
-const unrefTimeout = (run: () => void, ms: number) => {
-  const timer = setTimeout(run, ms);
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-};
-
-/** The error for a request that produced no usable response. */
-const failure = (thrown: unknown, signal?: AbortSignal | null) =>
-  signal?.aborted
-    ? new MizanError("aborted")
-    : thrown instanceof MizanError
-      ? thrown
-      : new MizanError("network", "" + thrown);
-
 /** The JSON body of a response; a MizanError for an error status or a body that is not JSON. */
 const read = async (res: Response, signal?: AbortSignal | null): Promise<any> => {
   const body = await res.json().catch(noop);
@@ -125,6 +108,10 @@ const observed = (entry: Entry) => [...entry.listeners_.values()].includes(true)
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
 export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
 
+/** A value, or the result of a function of `arg` (an updater, a placeholder function). */
+export const evaluate = <T, A>(value: T | ((arg: A) => T), arg: A): T =>
+  typeof value == "function" ? (value as (arg: A) => T)(arg) : value;
+
 /** A deep-frozen value (the params an entry keeps). */
 const freeze = <T>(value: T): T => {
   if (value && typeof value == "object") Object.values(Object.freeze(value)).forEach(freeze);
@@ -134,10 +121,8 @@ const freeze = <T>(value: T): T => {
 export class MizanClient {
   /** context name → key → entry: a scoped invalidation looks at its context's entries only */
   private entries_ = new Map<string, Map<string, Entry>>();
-  /** the entries hit by the invalidations of the current round */
+  /** the entries hit by the invalidations of the current round (one microtask) */
   private round_ = new Map<Entry, Pending>();
-  /** the current round: refreshes `round_` one microtask after its first invalidation */
-  private roundDone_: Promise<void> | undefined;
   /** tombstones: context name → Date.now() of its latest invalidation */
   private invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
@@ -167,7 +152,7 @@ export class MizanClient {
   /** Every entry the client holds (for the devtools). */
   entries(): { key: string; context: string; params: Params; state: EntryState<unknown>; observers: number }[] {
     const out: ReturnType<MizanClient["entries"]> = [];
-    this.each_(({ descriptor_: { key, context, params }, state_: state, listeners_ }) =>
+    this.each_(({ key, context, params, state_: state, listeners_ }) =>
       out.push({ key, context, params, state, observers: listeners_.size }),
     );
     return out;
@@ -196,9 +181,9 @@ export class MizanClient {
   }
 
   /** The data of a fresh entry without a request; otherwise fetch() (prefetching). */
-  ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
+  async ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
     const entry = this.entry_(d);
-    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : Promise.resolve(entry.state_.data as D);
+    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : (entry.state_.data as D);
   }
 
   /** Replace an entry's data (creating the entry): a value, or an updater of the current data
@@ -207,8 +192,7 @@ export class MizanClient {
    *  updates (a call's `optimistic` option), which roll it back on error. */
   setData<P extends Params, D>(d: ContextDescriptor<P, D>, updater: D | ((previous: D | undefined) => D | undefined)): void {
     const entry = this.entry_(d);
-    const data =
-      typeof updater == "function" ? (updater as (previous: unknown) => unknown)(entry.state_.data) : updater;
+    const data = evaluate(updater as unknown, entry.state_.data);
     if (data === undefined) return;
     const before = this.recording_?.get(entry)?.[0] ?? entry.state_;
     this.succeed_(entry, data);
@@ -245,8 +229,8 @@ export class MizanClient {
         : form;
     let { action, body } = given;
     const method = (given.method || "GET").toUpperCase();
-    if (!(body instanceof URLSearchParams) && ![...body.values()].some((v) => typeof v != "string"))
-      body = new URLSearchParams(body as unknown as string[][]);
+    // (a URLSearchParams is copied)
+    if ([...body.values()].every((v) => typeof v == "string")) body = new URLSearchParams(body as unknown as string[][]);
     if (method == "GET") action = action.replace(/[?#].*/, "") + "?" + body;
     return this.post_(action, { method, body: method == "GET" ? null : body }, true, "route:" + action) as Promise<Response>;
   }
@@ -292,8 +276,8 @@ export class MizanClient {
    *  its data arrived is exported as stale (the page shows it and refetches it). */
   dehydrate(): HydrationData {
     const out: HydrationData = {};
-    this.each_(({ descriptor_, state_: { status, data, updatedAt, stale } }) => {
-      if (status == "success") out[descriptor_.key] = { context: descriptor_.context, params: descriptor_.params, data, updatedAt, stale };
+    this.each_(({ key, context, params, state_: { status, data, updatedAt, stale } }) => {
+      if (status == "success") out[key] = { context, params, data, updatedAt, stale };
     });
     return out;
   }
@@ -349,10 +333,11 @@ export class MizanClient {
       entries.set(
         key,
         (entry = {
-          descriptor_: { context, key, params: freeze(structuredClone(d.params)) },
+          context,
+          key,
+          params: freeze(structuredClone(d.params)),
           state_: INITIAL,
           listeners_: new Map(),
-          generation_: 0,
           revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
         }),
       );
@@ -367,12 +352,12 @@ export class MizanClient {
   private gc_(entry: Entry) {
     const ms = this.options_.gcTime ?? (isServer ? Infinity : 3e5);
     if (ms < 2 ** 31)
-      entry.gcTimer_ = unrefTimeout(() => {
+      // (browsers return a number: nothing to unref)
+      (entry.gcTimer_ = setTimeout(() => {
         entry.abort_?.abort();
-        entry.generation_++;
-        entry.inFlight_ = undefined;
-        this.entries_.get(entry.descriptor_.context)?.delete(entry.descriptor_.key);
-      }, ms);
+        entry.abort_ = entry.inFlight_ = undefined;
+        this.entries_.get(entry.context)?.delete(entry.key);
+      }, ms) as { unref?: () => void } & ReturnType<typeof setTimeout>).unref?.();
   }
 
   /** Merges a patch into the state: a new object and a notification only on a real change. */
@@ -405,7 +390,11 @@ export class MizanClient {
       if (view) headers.set("X-Mizan-Client", "1");
       return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
     } catch (thrown) {
-      throw failure(thrown, init.signal);
+      throw init.signal?.aborted
+        ? new MizanError("aborted")
+        : thrown instanceof MizanError
+          ? thrown
+          : new MizanError("network", "" + thrown);
     }
   }
 
@@ -414,11 +403,11 @@ export class MizanClient {
    *  `depth` counts the context responses whose run-time invalidations led here. */
   private start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
     entry.abort_?.abort();
-    const generation = ++entry.generation_;
-    const { signal } = (entry.abort_ = new AbortController());
+    const controller = (entry.abort_ = new AbortController());
+    const { signal } = controller;
     const retry = this.options_.retry;
     const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
-    const { context, key } = entry.descriptor_;
+    const { context, key } = entry;
     // key = context + "" or "?" + canonical query
     const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
@@ -438,7 +427,7 @@ export class MizanClient {
         } catch (thrown) {
           error = thrown as MizanError; // send_() and read() throw nothing else
         }
-        if (generation != entry.generation_) {
+        if (controller != entry.abort_) {
           // Superseded (restarted by an invalidation, or collected): the caller gets the newer
           // fetch's answer, the entry is left to it.
           if (entry.inFlight_) return entry.inFlight_;
@@ -476,46 +465,43 @@ export class MizanClient {
     return promise;
   }
 
-  /** An invalidated entry is stale; it refetches at once (aborting a fetch in flight, whose
-   *  answer may predate the change) when observed or fetching, else on its next observer. */
-  private refresh_(entry: Entry, [cause, depth]: Pending) {
-    entry.revalidate_ = true;
-    this.set_(entry, { stale: true });
-    if (entry.inFlight_ || observed(entry)) this.start_(entry, cause, depth);
-  }
-
   private async applyHeader_(headers: Headers, cause: Cause, skip?: Entry, depth?: number) {
     return this.invalidate_(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), cause, skip, depth);
   }
 
-  private invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+  private async invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
     const hit: Entry[] = [];
     for (const item of list) {
       const context = typeof item == "string" ? item : item.context;
       this.invalidatedAt_.set(context, Date.now());
       this.entries_.get(context)?.forEach((entry) => {
-        if (entry != skip && hits(item, context, entry.descriptor_.params)) hit.push(entry);
+        if (entry != skip && hits(item, context, entry.params)) hit.push(entry);
       });
     }
-    if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.descriptor_.key) });
+    if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.key) });
     if (depth > MAX_CHAIN) {
       // Context responses invalidating each other: stop the loop (the entries stay stale, so
       // their next observer refetches them).
       if (process.env.NODE_ENV != "production")
         console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
       hit.forEach((entry) => this.set_(entry, { stale: true }));
-      return Promise.resolve();
+      return;
     }
     for (const entry of hit) if (!this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
-    // One round per microtask: whatever is invalidated before it runs (the body and headers of
-    // one response, several responses) refreshes each entry once.
-    this.roundDone_ ??= Promise.resolve().then(() => {
-      const round = this.round_;
-      this.round_ = new Map();
-      this.roundDone_ = undefined;
-      round.forEach((pending, entry) => this.refresh_(entry, pending));
+    // One round per microtask: whatever is invalidated before the first of these calls
+    // resumes (the body and headers of one response, several responses) refreshes each entry
+    // once. An invalidated entry is stale; it refetches at once (aborting a fetch in flight,
+    // whose answer may predate the change) when observed or fetching, else on its next
+    // observer.
+    await 0;
+    const round = this.round_;
+    this.round_ = new Map();
+    round.forEach(([cause, depth], entry) => {
+      entry.revalidate_ = true;
+      this.set_(entry, { stale: true });
+      if (entry.inFlight_ || observed(entry)) this.start_(entry, cause, depth);
     });
-    return this.roundDone_.then(() => Promise.all(hit.map(idle))).then(noop);
+    await Promise.all(hit.map(idle));
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */

@@ -1,4 +1,4 @@
-import { differs, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { differs, evaluate, INITIAL, type MizanClient, needsFetch, noop } from "./client";
 import { MizanError } from "./mizan-error";
 import { Observer } from "./observer";
 import { replaceEqualDeep } from "./replace-equal-deep";
@@ -68,13 +68,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     let isPlaceholderData = false;
     // the last data shown is keepPreviousData's `previous` (adapters read every change)
     if (data !== undefined) this.previousData_ = state.data;
-    else if (placeholderData !== undefined) {
-      data =
-        typeof placeholderData == "function"
-          ? (placeholderData as (previous: D | undefined) => D | undefined)(this.previousData_)
-          : placeholderData;
-      isPlaceholderData = data !== undefined;
-    }
+    else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {
       if (data !== this.selectedFrom_ || select !== this.selectFn_)
         this.selected_ = replaceEqualDeep(this.selected_, select(data as D));
