@@ -10,8 +10,7 @@
  *  is written as the double it holds (`1e+23`), not with the digits a Rust backend would keep.
  *  Pass such a value as a `bigint` to get its exact decimal digits, the backend's form; better,
  *  send such ids as strings. */
-export function canonicalJson(value: unknown): string {
-  const v = value as { toJSON?: () => unknown } & Record<string, unknown>;
+export function canonicalJson(v: any): string {
   if (typeof v == "bigint") return "" + v;
   if (typeof v == "number" && !isFinite(v)) throw new TypeError("not JSON: " + v);
   if (v && typeof v == "object") {

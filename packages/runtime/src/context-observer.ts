@@ -45,9 +45,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
   /** the last entry data this observer showed: keepPreviousData's `previous` */
   private declare previousData_: D | undefined;
   /** the input, function and output of the last select() */
-  private declare selectedFrom_: unknown;
-  private declare selectFn_: unknown;
-  private declare selected_: unknown;
+  private declare selection_: [from: unknown, select: unknown, selected: unknown] | undefined;
 
   // Only to infer D from the descriptor rather than from the options.
   constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
@@ -70,11 +68,12 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     if (data !== undefined) this.previousData_ = state.data;
     else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {
-      if (data !== this.selectedFrom_ || select !== this.selectFn_)
-        this.selected_ = replaceEqualDeep(this.selected_, select(data as D));
-      this.selectedFrom_ = data;
-      this.selectFn_ = select;
-      data = this.selected_;
+      const [from, fn, selected] = this.selection_ ?? [];
+      this.selection_ = [
+        data,
+        select,
+        (data = data === from && select === fn ? selected : replaceEqualDeep(selected, select(data as D))),
+      ];
     }
     // An entry that needs a fetch and has no active observer yet fetches when this one
     // subscribes: say so on the first render already.

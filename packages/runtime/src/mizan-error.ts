@@ -24,7 +24,7 @@ export class MizanError extends Error {
    *  protocol's `{"error": {code, message, fields}}`, else code `"http"`. */
   static fromBody(status: number, body: unknown): MizanError {
     const e = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
-    return e && typeof e.code == "string"
+    return typeof e?.code == "string"
       ? new MizanError(
           e.code,
           typeof e.message == "string" ? e.message : e.code,
