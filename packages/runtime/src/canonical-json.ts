@@ -15,7 +15,7 @@ export function canonicalJson(v: any): string {
   if (typeof v == "number" && !isFinite(v)) throw new TypeError("not JSON: " + v);
   if (v && typeof v == "object") {
     if (typeof v.toJSON == "function") return canonicalJson(v.toJSON());
-    if (Array.isArray(v)) return "[" + v.map((x) => (x === undefined ? "null" : canonicalJson(x))).join() + "]";
+    if (Array.isArray(v)) return "[" + v.map((x) => canonicalJson(x) ?? "null").join() + "]";
     return (
       "{" +
       Object.keys(v)
@@ -26,5 +26,5 @@ export function canonicalJson(v: any): string {
       "}"
     );
   }
-  return JSON.stringify(v);
+  return JSON.stringify(v); // undefined for undefined (and functions): `null` in an array
 }

@@ -25,9 +25,11 @@ import type {
 interface Entry extends ContextDescriptor<Params, unknown> {
   /** the current state, replaced (never mutated) on change */
   state_: EntryState<unknown>;
-  /** one wrapper per subscription → whether it is active; passive ones (`enabled: false`) see
-   *  changes but never fetch */
-  listeners_: Map<() => void, boolean>;
+  /** one wrapper per subscription, passive ones (`enabled: false`) included: they see changes
+   *  but never fetch */
+  listeners_: Set<() => void>;
+  /** how many subscriptions are active (not passive): the entry is on screen */
+  active_: number;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
   /** aborts the in-flight fetch (GC, an invalidation that restarts it); replaced by every
@@ -75,6 +77,13 @@ export const guard = <T>(callback: ((value: T) => void) | undefined, value?: T) 
   }
 };
 
+/** A timer that never keeps a Node/Bun process alive (browsers return a number: nothing to do). */
+const unrefTimeout = (run: () => void, ms: number) => {
+  const timer = setTimeout(run, ms);
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+};
+
 /** The JSON body of a response; a MizanError for an error status or a body that is not JSON. */
 const read = async (res: Response, signal?: AbortSignal | null): Promise<any> => {
   const body = await res.json().catch(noop);
@@ -103,7 +112,7 @@ export const differs = (patch: object, object: object) =>
   Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
 
 /** Whether an entry has an active (fetching) observer: it is on screen. */
-const observed = (entry: Entry) => [...entry.listeners_.values()].includes(true);
+const observed = (entry: Entry) => entry.active_ > 0;
 
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
 export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
@@ -132,7 +141,7 @@ export class MizanClient {
 
   constructor(options: ClientOptions = {}) {
     this.options_ = options;
-    if (options.hydrate) this.hydrate(options.hydrate);
+    this.hydrate(options.hydrate ?? {});
     if (!isServer) {
       const refetchObserved = (cause: Cause) => () =>
         document.visibilityState != "hidden" &&
@@ -165,12 +174,14 @@ export class MizanClient {
   subscribe<P extends Params, D>(d: ContextDescriptor<P, D>, listener: () => void, passive?: boolean): () => void {
     const entry = this.entry_(d);
     const subscription = () => listener();
-    const first = !passive && !observed(entry);
     clearTimeout(entry.gcTimer_);
-    entry.listeners_.set(subscription, !passive);
-    if (first && !entry.inFlight_ && needsFetch(entry.state_)) this.start_(entry, "mount");
+    entry.listeners_.add(subscription);
+    if (!passive && !entry.active_++ && !entry.inFlight_ && needsFetch(entry.state_)) this.start_(entry, "mount");
     return () => {
-      if (entry.listeners_.delete(subscription) && !entry.listeners_.size) this.gc_(entry);
+      if (entry.listeners_.delete(subscription)) {
+        if (!passive) entry.active_--;
+        if (!entry.listeners_.size) this.gc_(entry);
+      }
     };
   }
 
@@ -328,16 +339,15 @@ export class MizanClient {
     let entry = this.find_(d);
     if (!entry) {
       const { context, key } = d;
-      let entries = this.entries_.get(context);
-      if (!entries) this.entries_.set(context, (entries = new Map()));
-      entries.set(
+      (this.entries_.get(context) ?? this.entries_.set(context, new Map()).get(context)!).set(
         key,
         (entry = {
           context,
           key,
           params: freeze(structuredClone(d.params)),
           state_: INITIAL,
-          listeners_: new Map(),
+          listeners_: new Set(),
+          active_: 0,
           revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
         }),
       );
@@ -352,19 +362,18 @@ export class MizanClient {
   private gc_(entry: Entry) {
     const ms = this.options_.gcTime ?? (isServer ? Infinity : 3e5);
     if (ms < 2 ** 31)
-      // (browsers return a number: nothing to unref)
-      (entry.gcTimer_ = setTimeout(() => {
+      entry.gcTimer_ = unrefTimeout(() => {
         entry.abort_?.abort();
         entry.abort_ = entry.inFlight_ = undefined;
         this.entries_.get(entry.context)?.delete(entry.key);
-      }, ms) as { unref?: () => void } & ReturnType<typeof setTimeout>).unref?.();
+      }, ms);
   }
 
   /** Merges a patch into the state: a new object and a notification only on a real change. */
   private set_(entry: Entry, patch: Partial<EntryState<unknown>>) {
     if (differs(patch, entry.state_)) {
       entry.state_ = { ...entry.state_, ...patch };
-      entry.listeners_.forEach((_, notify) => guard(notify));
+      entry.listeners_.forEach((notify) => guard(notify));
     }
   }
 
@@ -412,11 +421,11 @@ export class MizanClient {
     const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
     // unchanged) instead of serving its cached copy of what just changed.
-    const init: RequestInit = entry.revalidate_ ? { signal, cache: "no-cache" } : { signal };
+    const init: RequestInit = { signal, cache: entry.revalidate_ ? "no-cache" : undefined };
     entry.revalidate_ = false;
     this.emit_("fetch", { key, cause });
     const run = async (): Promise<unknown> => {
-      for (let failures = 0; ; failures++) {
+      for (let failures = 0; ; ) {
         this.set_(entry, { fetchStatus: "fetching", failureCount: failures });
         let res: Response | undefined;
         let data: unknown;
@@ -442,13 +451,13 @@ export class MizanClient {
           this.applyHeader_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
           return entry.state_.data;
         }
-        if (failures >= retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
-          this.set_(entry, { status: "error", fetchStatus: "idle", error, failureCount: failures + 1 });
+        if (++failures > retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
+          this.set_(entry, { status: "error", fetchStatus: "idle", error, failureCount: failures });
           this.emit_("error", { key, error });
           throw error;
         }
-        this.set_(entry, { fetchStatus: "paused", failureCount: failures + 1 });
-        let ms = Math.min(maxDelay, baseDelay * 2 ** failures) * (0.5 + Math.random() / 2);
+        this.set_(entry, { fetchStatus: "paused", failureCount: failures });
+        let ms = Math.min(maxDelay, baseDelay * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
         const after = res?.headers.get("retry-after");
         if (after) {
           // delay-seconds or an HTTP date
@@ -509,11 +518,10 @@ export class MizanClient {
     const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
     const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
-    if (settle ?? true) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, this.options_.settleTimeout ?? 5e3)))]);
-      clearTimeout(timer);
-    }
+    // (the timer may run out after the call settled: it does nothing then, and keeps no
+    // process alive)
+    if (settle ?? true)
+      await Promise.race([done, new Promise<void>((resolve) => unrefTimeout(resolve, this.options_.settleTimeout ?? 5e3))]);
     const to = res.headers.get("x-mizan-redirect");
     if (view && to) (this.options_.navigate ?? ((url) => location.assign(url)))(to);
     return view ? res : body.result;
