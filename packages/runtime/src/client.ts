@@ -488,28 +488,23 @@ export class MizanClient {
       });
     }
     if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.key) });
-    if (depth > MAX_CHAIN) {
-      // Context responses invalidating each other: stop the loop (the entries stay stale, so
-      // their next observer refetches them).
-      if (process.env.NODE_ENV != "production")
-        console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
-      hit.forEach((entry) => this.set_(entry, { stale: true }));
-      return;
+    // An invalidated entry is stale, and its next fetch revalidates the HTTP cache. It
+    // refetches in the round (aborting a fetch in flight, whose answer may predate the change)
+    // when observed or fetching, else on its next observer; a chain of context responses
+    // invalidating each other is stopped (the entries stay stale).
+    for (const entry of hit) {
+      entry.revalidate_ = true;
+      this.set_(entry, { stale: true });
+      if (depth <= MAX_CHAIN && !this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
     }
-    for (const entry of hit) if (!this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
-    // One round per microtask: whatever is invalidated before the first of these calls
-    // resumes (the body and headers of one response, several responses) refreshes each entry
-    // once. An invalidated entry is stale; it refetches at once (aborting a fetch in flight,
-    // whose answer may predate the change) when observed or fetching, else on its next
-    // observer.
+    if (depth > MAX_CHAIN && process.env.NODE_ENV != "production")
+      console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
+    // One round per microtask: whatever is invalidated before the first of these calls resumes
+    // (the body and headers of one response, several responses) refetches each entry once.
     await 0;
     const round = this.round_;
     this.round_ = new Map();
-    round.forEach(([cause, depth], entry) => {
-      entry.revalidate_ = true;
-      this.set_(entry, { stale: true });
-      if (entry.inFlight_ || observed(entry)) this.start_(entry, cause, depth);
-    });
+    round.forEach(([cause, depth], entry) => (entry.inFlight_ || observed(entry)) && this.start_(entry, cause, depth));
     await Promise.all(hit.map(idle));
   }
 
