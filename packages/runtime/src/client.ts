@@ -92,21 +92,6 @@ const read = async (res: Response, signal?: AbortSignal | null): Promise<any> =>
   return body;
 };
 
-/** Waits `ms`, rejecting with "aborted" when the signal fires first. */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(new MizanError("aborted"));
-    });
-  });
-
-/** Resolves once the entry has no fetch in flight, restarted fetches included. */
-const idle = async (entry: Entry) => {
-  while (entry.inFlight_) await entry.inFlight_.catch(noop);
-};
-
 /** Whether some member of `patch` differs from the same member of `object` (shallow). */
 export const differs = (patch: object, object: object) =>
   Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
@@ -242,8 +227,9 @@ export class MizanClient {
     const method = (given.method || "GET").toUpperCase();
     // (a URLSearchParams is copied)
     if ([...body.values()].every((v) => typeof v == "string")) body = new URLSearchParams(body as unknown as string[][]);
-    if (method == "GET") action = action.replace(/[?#].*/, "") + "?" + body;
-    return this.post_(action, { method, body: method == "GET" ? null : body }, true, "route:" + action) as Promise<Response>;
+    const get = method == "GET";
+    if (get) action = action.replace(/[?#].*/, "") + "?" + body;
+    return this.post_(action, { method, body: get ? null : body }, true, "route:" + action) as Promise<Response>;
   }
 
   /** Apply invalidations: matching observed entries refetch in one batch (one microtask), an
@@ -464,7 +450,14 @@ export class MizanClient {
           const given = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
           if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
         }
-        await sleep(ms, signal);
+        // the wait, rejecting with "aborted" when the entry's signal fires first
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(new MizanError("aborted"));
+          });
+        });
       }
     };
     const promise: Promise<unknown> = (entry.inFlight_ = run().finally(() => {
@@ -505,7 +498,12 @@ export class MizanClient {
     const round = this.round_;
     this.round_ = new Map();
     round.forEach(([cause, depth], entry) => (entry.inFlight_ || observed(entry)) && this.start_(entry, cause, depth));
-    await Promise.all(hit.map(idle));
+    // once each has no fetch in flight, restarted fetches included
+    await Promise.all(
+      hit.map(async (entry) => {
+        while (entry.inFlight_) await entry.inFlight_.catch(noop);
+      }),
+    );
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
