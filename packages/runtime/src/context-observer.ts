@@ -97,8 +97,9 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
   };
 
   /** Fetch now; rejects with a MizanError "skipToken" for skipToken. */
-  refetch = (): Promise<D> => {
+  refetch = async (): Promise<D> => {
     const d = this.descriptor_;
-    return d == skipToken ? Promise.reject(new MizanError("skipToken")) : this.client_.fetch(d);
+    if (d == skipToken) throw new MizanError("skipToken");
+    return this.client_.fetch(d);
   };
 }
