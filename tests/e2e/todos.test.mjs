@@ -378,6 +378,10 @@ test("the devtools panel lists the entries and the mutation that caused each ref
   await settled(page, log);
   const panel = page.locator("#devtools [data-mizan-devtools]");
   await panel.locator('[data-entries] tr[data-key="todos?project=1"]').waitFor();
+  // mounted before the first render, the panel saw the page's first fetches and their cause
+  for (const key of ["projects", "todos?project=1"])
+    await panel.locator(`[data-log] tr[data-key="${key}"][data-cause="mount"]`).first().waitFor({ timeout: 2000 });
+  assert.equal(await panel.locator('[data-log] tr[data-cause="(before devtools)"]').count(), 0);
   await page.getByLabel("New todo in project 1").fill("Seen by devtools");
   await page.getByLabel("New todo in project 1").press("Enter");
   await project1(page).getByText("Seen by devtools").waitFor();

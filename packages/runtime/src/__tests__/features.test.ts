@@ -175,4 +175,16 @@ describe("devtools panel", () => {
     remove();
     expect(document.querySelector("[data-mizan-devtools]")).toBeNull();
   });
+
+  it("lists a fetch that started before it was mounted, its cause unknown", async () => {
+    const c = client();
+    c.subscribe(todos({ project: 2 }), () => {});
+    const remove = mountDevtools(c);
+    await (await f.next()).json({ todo_list: [] });
+    await new Promise((r) => setTimeout(r, 40));
+    const rows = [...document.querySelectorAll("[data-mizan-devtools] [data-log] tr")] as HTMLElement[];
+    expect(rows.map((tr) => [tr.dataset.key, tr.dataset.cause])).toEqual([["todos?project=2", "(before devtools)"]]);
+    expect(rows[0]!.textContent).toContain("ok");
+    remove();
+  });
 });
