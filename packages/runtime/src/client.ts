@@ -16,9 +16,10 @@ import type {
   Params,
 } from "./types";
 
-// Private members end with `_`: the build mangles them to short names (scripts/bundle-size.mjs,
-// esbuild `mangleProps: /_$/`), so the source reads well and the bundle stays small. Nothing
-// outside this package may rely on them.
+// Private members end with `_`: the package build mangles them to short names
+// (scripts/build-packages.mjs, esbuild `mangleProps: /_$/`), so the source reads well and the
+// bundle stays small. Nothing outside this package may rely on them; the `@internal` ones are
+// left out of the declarations.
 
 /** One (context, canonical params) entry: its context, key and a private frozen copy of the
  *  params, and what the client keeps for it. */
