@@ -205,7 +205,7 @@ export class MizanClient {
   call<A, R>(c: CallDescriptor<A, R>, args: A, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<R> {
     return this.post_(
       this.base_() + "/call/" + c.fn + "/",
-      { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal ?? null },
+      { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal },
       c.view,
       "mutation:" + c.fn,
       options.settle,
@@ -360,7 +360,7 @@ export class MizanClient {
   private set_(entry: Entry, patch: Partial<EntryState<unknown>>) {
     if (differs(patch, entry.state_)) {
       entry.state_ = { ...entry.state_, ...patch };
-      entry.listeners_.forEach((notify) => guard(notify));
+      entry.listeners_.forEach(guard); // (our wrappers, which pass no argument on)
     }
   }
 
