@@ -38,7 +38,7 @@ const ENTRIES = [
   {
     name: "@mizan/runtime",
     code: KERNEL,
-    // Issue 8's budget, not met yet: 4,355 B after the size work of the kernel-build branch;
+    // Issue 8's budget, not met yet: 4,350 B after the size work of the kernel-build branch;
     // what would have to leave the kernel to meet it is in docs/client-architecture.md.
     budget: 4096,
     ceiling: 4400,
