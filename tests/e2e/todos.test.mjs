@@ -1,10 +1,11 @@
 // The todos example end to end in Debian's Chromium, against the real Rust server, with the
 // React front end built in development mode (so StrictMode's double mount is on).
 //
-// Run by scripts/test (`node --test tests/e2e/`), after it has built the example binary and
-// the front end (`web/dist-e2e`). Needs /usr/bin/chromium (scripts/test installs it). The
-// binary's path comes from cargo (so CARGO_TARGET_DIR and the like are honoured); run alone,
-// the test builds the example first.
+// Run by scripts/test (`node --test tests/e2e/`); runs alone too. It builds what it serves
+// first: the packages' dist (when missing or stale), the front end in development mode
+// (`web/dist-e2e`) and the example binary (a no-op when scripts/test has built it). Needs
+// /usr/bin/chromium (scripts/test installs it). The binary's path comes from cargo (so
+// CARGO_TARGET_DIR and the like are honoured).
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -17,10 +18,27 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { buildPackages } from "../../scripts/build-packages.mjs";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const webDist = join(root, "examples", "todos", "web", "dist-e2e");
 const work = mkdtempSync(join(tmpdir(), "mizan-e2e-"));
 const database = join(work, "todos.db");
+
+/** Builds the front end as a developer runs it (development mode: StrictMode's double mount,
+ *  the devtools panel) into `web/dist-e2e`, over the packages' dist. */
+async function buildFrontEnd() {
+  await buildPackages();
+  const vite = join(root, "node_modules", "vite", "bin", "vite.js");
+  const args = [vite, "build", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
+  const r = spawnSync(process.execPath, args, {
+    cwd: join(root, "examples", "todos", "web"),
+    env: { ...process.env, NODE_ENV: "development" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`the front end build (vite ${args.slice(1).join(" ")}) failed (exit ${r.status})`);
+}
 
 /** The example server's executable, as cargo reports it: `cargo build` is a no-op when
  *  scripts/test has built it already, and it knows the target directory (CARGO_TARGET_DIR,
@@ -91,6 +109,7 @@ const apiResponses = [];
 const redirects = [];
 
 before(async () => {
+  await buildFrontEnd();
   binary = exampleBinary();
   server = await startServer(`sqlite://${database}?mode=rwc`);
   // A second project, so that scoping has something to leave alone.
@@ -359,6 +378,10 @@ test("the devtools panel lists the entries and the mutation that caused each ref
   await settled(page, log);
   const panel = page.locator("#devtools [data-mizan-devtools]");
   await panel.locator('[data-entries] tr[data-key="todos?project=1"]').waitFor();
+  // mounted before the first render, the panel saw the page's first fetches and their cause
+  for (const key of ["projects", "todos?project=1"])
+    await panel.locator(`[data-log] tr[data-key="${key}"][data-cause="mount"]`).first().waitFor({ timeout: 2000 });
+  assert.equal(await panel.locator('[data-log] tr[data-cause="(before devtools)"]').count(), 0);
   await page.getByLabel("New todo in project 1").fill("Seen by devtools");
   await page.getByLabel("New todo in project 1").press("Enter");
   await project1(page).getByText("Seen by devtools").waitFor();
