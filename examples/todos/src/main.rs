@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<()> {
             "the React front end is not built (scripts/run builds it); serving the plain HTML page at /"
         );
     }
-    let router = app::router(&api, pool.clone(), web.as_deref());
+    let router = app::router(&api, web.as_deref());
 
     let addr = match env::var("BIND") {
         Ok(addr) => addr,
