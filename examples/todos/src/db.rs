@@ -173,7 +173,10 @@ pub async fn delete_todo(pool: &SqlitePool, id: i64) -> Result<Option<Todo>, sql
 }
 
 /// The user named `username` (case-insensitive), if any.
-pub async fn user_by_name(pool: &SqlitePool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn user_by_name(
+    pool: &SqlitePool,
+    username: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, username, password_hash, staff, generation FROM users WHERE username = ?",
     )
@@ -184,12 +187,10 @@ pub async fn user_by_name(pool: &SqlitePool, username: &str) -> Result<Option<Us
 
 /// The user with this id, if any.
 pub async fn user(pool: &SqlitePool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, username, password_hash, staff, generation FROM users WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as("SELECT id, username, password_hash, staff, generation FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Bumps the user's generation: every session of the user ends at its next request.

@@ -52,7 +52,11 @@ pub async fn logout(cx: &Cx) -> Result<()> {
 /// session that remembers the old one is anonymous from its next request on.
 #[mizan::client(auth = true, affects = [ME])]
 pub async fn logout_everywhere(cx: &Cx) -> Result<()> {
-    let id = cx.user()?.id.parse::<i64>().map_err(mizan::Error::internal)?;
+    let id = cx
+        .user()?
+        .id
+        .parse::<i64>()
+        .map_err(mizan::Error::internal)?;
     db::bump_generation(cx.state::<SqlitePool>()?, id).await?;
     cx.logout().await
 }
