@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
     let web = app::web_dist();
     if web.is_none() {
         tracing::warn!(
-            "the React front end is not built (scripts/run builds it); serving the plain HTML page at /"
+            "the React front end is not built (scripts/run builds it); / leads to the plain HTML page at /plain"
         );
     }
     let router = app::router(&api, web.as_deref());
