@@ -46,6 +46,15 @@ impl LoginLimits {
     /// Per client address: 20 attempts, then one every 3 seconds.
     pub const PER_ADDRESS: Quota = Quota::per_minute(NonZeroU32::new(20).expect("nonzero"));
 
+    /// `account` attempts a minute per account and four times as many per address
+    /// (`LOGIN_ATTEMPTS_PER_MINUTE`: test suites that sign in often raise it).
+    pub fn per_minute(account: NonZeroU32) -> Self {
+        Self::new(
+            Quota::per_minute(account),
+            Quota::per_minute(account.saturating_mul(NonZeroU32::new(4).expect("nonzero"))),
+        )
+    }
+
     /// Limits with these quotas.
     pub fn new(per_account: Quota, per_address: Quota) -> Self {
         Self {
