@@ -41,6 +41,8 @@ struct Extra {
     allow: Option<String>,
     /// The function that failed, for the log.
     function: Option<&'static str>,
+    /// The `Retry-After` header, in whole seconds.
+    retry_after: Option<u64>,
 }
 
 impl Error {
@@ -174,6 +176,25 @@ impl Error {
         self
     }
 
+    /// Tells the client when to try again: the response carries `Retry-After` with
+    /// `after` in whole seconds, rounded up (a `429` from a rate limit, a `503` during
+    /// maintenance).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mizan::Error;
+    /// use http::StatusCode;
+    ///
+    /// let e = Error::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down")
+    ///     .with_retry_after(Duration::from_millis(1500)); // Retry-After: 2
+    /// ```
+    #[must_use]
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> Self {
+        let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        self.extra.get_or_insert_default().retry_after = Some(seconds.max(1));
+        self
+    }
+
     /// Names the function that failed, for the log (never sent).
     pub(crate) fn in_function(mut self, name: &'static str) -> Self {
         self.extra
@@ -278,12 +299,12 @@ impl IntoResponse for Error {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(allow) = self
-            .extra
-            .and_then(|x| x.allow)
-            .and_then(|a| HeaderValue::from_str(&a).ok())
-        {
+        let extra = self.extra.unwrap_or_default();
+        if let Some(allow) = extra.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
             headers.insert(header::ALLOW, allow);
+        }
+        if let Some(seconds) = extra.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         res
     }
@@ -337,6 +358,19 @@ mod tests {
             r#"{"error":{"code":"internal","message":"internal error"}}"#
         );
         assert!(e.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up() {
+        let e = Error::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down")
+            .with_retry_after(std::time::Duration::from_millis(1500));
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "2");
+        let zero = Error::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "later")
+            .with_retry_after(std::time::Duration::ZERO)
+            .into_response();
+        assert_eq!(zero.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

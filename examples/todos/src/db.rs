@@ -1,5 +1,5 @@
-//! The SQLite database: connecting, the schema (`migrations/`), the seed data, and every
-//! query the API and the page run.
+//! The SQLite database: connecting, the schema (`migrations/`), the seed data (a project and
+//! the demo users), and every query the API and the page run.
 
 use std::str::FromStr;
 
@@ -7,6 +7,21 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use crate::model::{Project, ProjectSummary, Todo};
+
+/// A row of the `users` table (never sent as is: it holds the password hash).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserRow {
+    /// Its id, the one sessions remember.
+    pub id: i64,
+    /// The name to sign in with (unique, case-insensitive).
+    pub username: String,
+    /// The Argon2 hash of the password, as a PHC string.
+    pub password_hash: String,
+    /// Whether the user is staff.
+    pub staff: bool,
+    /// Bumped to end every session of the user ("sign out everywhere").
+    pub generation: i64,
+}
 
 /// Where the database lives unless `DATABASE_URL` says otherwise: `todos.db` in the
 /// current directory, created on first run.
@@ -35,10 +50,31 @@ pub async fn memory() -> Result<SqlitePool, sqlx::Error> {
     Ok(pool)
 }
 
-/// Creates or updates the schema and, when there are no projects yet, adds one project
-/// with two todos.
+/// The demo users that [`prepare`] creates when they are missing: name, password, staff.
+/// Listed in the README; a real app would create users from a command or a sign-up form.
+pub const DEMO_USERS: [(&str, &str, bool); 2] =
+    [("alice", "alice-demo", true), ("bob", "bob-demo", false)];
+
+/// Creates or updates the schema, adds the demo users that are missing and, when there are
+/// no projects yet, one project with two todos. Running it again changes nothing.
 pub async fn prepare(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     sqlx::migrate!().run(pool).await?;
+    for (username, password, staff) in DEMO_USERS {
+        if user_by_name(pool, username).await?.is_none() {
+            // Hashing blocks for a few milliseconds: fine here, before the server starts.
+            let hash = password_auth::generate_hash(password);
+            sqlx::query(
+                "INSERT INTO users (username, password_hash, staff) VALUES (?, ?, ?)
+                 ON CONFLICT (username) DO NOTHING",
+            )
+            .bind(username)
+            .bind(hash)
+            .bind(staff)
+            .execute(pool)
+            .await?;
+            tracing::info!(username, staff, "created a demo user");
+        }
+    }
     let mut tx = pool.begin().await?;
     let projects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM projects")
         .fetch_one(&mut *tx)
@@ -134,4 +170,43 @@ pub async fn delete_todo(pool: &SqlitePool, id: i64) -> Result<Option<Todo>, sql
     .bind(id)
     .fetch_optional(pool)
     .await
+}
+
+/// The user named `username` (case-insensitive), if any.
+pub async fn user_by_name(
+    pool: &SqlitePool,
+    username: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, username, password_hash, staff, generation FROM users WHERE username = ?",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The user with this id, if any.
+pub async fn user(pool: &SqlitePool, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, username, password_hash, staff, generation FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Bumps the user's generation: every session of the user ends at its next request.
+pub async fn bump_generation(pool: &SqlitePool, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET generation = generation + 1 WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// Deletes a project and, by `ON DELETE CASCADE`, its todos; returns the project, or
+/// `None` when it does not exist.
+pub async fn delete_project(pool: &SqlitePool, id: i64) -> Result<Option<Project>, sqlx::Error> {
+    sqlx::query_as("DELETE FROM projects WHERE id = ? RETURNING id, name")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }

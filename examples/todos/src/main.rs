@@ -6,11 +6,14 @@
 //!
 //! Environment: `DATABASE_URL` (default `sqlite://todos.db?mode=rwc`, created on first
 //! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end,
-//! default `web/dist`), and `RUST_LOG` (default `info`).
+//! default `web/dist`), `LOGIN_ATTEMPTS_PER_MINUTE` (per account, default 5; four times as
+//! many per client address: raise it for test suites that sign in often), and `RUST_LOG`
+//! (default `info`).
 
 use std::env;
 
 use anyhow::Context as _;
+use example_todos::limits::LoginLimits;
 use example_todos::{app, db};
 use tracing_subscriber::EnvFilter;
 
@@ -30,7 +33,13 @@ async fn main() -> anyhow::Result<()> {
     );
     // Lazy: the `mizan …` commands below never open the database.
     let pool = db::connect_lazy(&url).with_context(|| format!("invalid DATABASE_URL {url:?}"))?;
-    let builder = app::builder(pool.clone());
+    let mut builder = app::builder(pool.clone());
+    if let Ok(text) = env::var("LOGIN_ATTEMPTS_PER_MINUTE") {
+        let per_minute = text.parse().with_context(|| {
+            format!("LOGIN_ATTEMPTS_PER_MINUTE must be a number from 1, not {text:?}")
+        })?;
+        builder = builder.state(LoginLimits::per_minute(per_minute));
+    }
     if let Some(code) = mizan::cli::run_if_requested(&builder) {
         std::process::exit(code);
     }
@@ -42,10 +51,10 @@ async fn main() -> anyhow::Result<()> {
     let web = app::web_dist();
     if web.is_none() {
         tracing::warn!(
-            "the React front end is not built (scripts/run builds it); serving the plain HTML page at /"
+            "the React front end is not built (scripts/run builds it); / leads to the plain HTML page at /plain"
         );
     }
-    let router = app::router(&api, pool.clone(), web.as_deref());
+    let router = app::router(&api, web.as_deref());
 
     let addr = match env::var("BIND") {
         Ok(addr) => addr,

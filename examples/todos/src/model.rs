@@ -55,3 +55,12 @@ fn not_blank(value: &str, _: &()) -> garde::Result {
     }
     Ok(())
 }
+
+/// Who is signed in, as `login` and the `me` context tell it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Me {
+    /// The name they signed in with.
+    pub username: String,
+    /// Whether they are staff (staff may delete projects).
+    pub staff: bool,
+}

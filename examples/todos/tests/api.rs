@@ -1,76 +1,21 @@
 //! The example app end to end: the real router (the same one `main` serves) against a
-//! fresh in-memory SQLite database, seeded with project 1 and its todos 1 and 2.
+//! fresh in-memory SQLite database, seeded with project 1 and its todos 1 and 2. Reading
+//! is anonymous; changes are made by bob, signed in (see `auth.rs` for signing in).
 
 #![allow(clippy::unwrap_used)]
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+mod support;
+
+use axum::http::{StatusCode, header};
 use example_todos::{app, db};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
-
-async fn router() -> Router {
-    let pool = db::memory().await.unwrap();
-    let api = app::builder(pool.clone()).build().unwrap();
-    app::router(&api, pool, None)
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).unwrap().to_str().unwrap()
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Reply {
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(router: &Router, uri: &str) -> Reply {
-    send(router, Request::get(uri).body(Body::empty()).unwrap()).await
-}
-
-async fn call(router: &Router, function: &str, args: Value) -> Reply {
-    let request = Request::post(format!("/api/mizan/call/{function}/"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(args.to_string()))
-        .unwrap();
-    send(router, request).await
-}
+use serde_json::json;
+use support::{Browser, router};
 
 #[tokio::test]
 async fn a_context_get_returns_every_function_of_the_context() {
     let router = router().await;
-    let reply = get(&router, "/api/mizan/ctx/todos/?project=1").await;
+    let mut anonymous = Browser::new(&router);
+    let reply = anonymous.get("/api/mizan/ctx/todos/?project=1").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         reply.json(),
@@ -88,7 +33,7 @@ async fn a_context_get_returns_every_function_of_the_context() {
     );
     assert!(reply.headers.contains_key(header::ETAG));
 
-    let projects = get(&router, "/api/mizan/ctx/projects/").await;
+    let projects = anonymous.get("/api/mizan/ctx/projects/").await;
     assert_eq!(projects.status, StatusCode::OK);
     assert_eq!(
         projects.json(),
@@ -99,12 +44,14 @@ async fn a_context_get_returns_every_function_of_the_context() {
 #[tokio::test]
 async fn add_todo_invalidates_its_project_and_the_project_list() {
     let router = router().await;
-    let reply = call(
-        &router,
-        "add_todo",
-        json!({"project": 1, "title": "  Write tests  "}),
-    )
-    .await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let reply = bob
+        .call(
+            "add_todo",
+            json!({"project": 1, "title": "  Write tests  "}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(
         reply.json(),
@@ -115,7 +62,7 @@ async fn add_todo_invalidates_its_project_and_the_project_list() {
     );
     assert_eq!(reply.header("cache-control"), "no-store");
 
-    let todos = get(&router, "/api/mizan/ctx/todos/?project=1").await.json();
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
     let titles: Vec<&str> = todos["todo_list"]
         .as_array()
         .unwrap()
@@ -126,14 +73,18 @@ async fn add_todo_invalidates_its_project_and_the_project_list() {
         titles,
         ["Read the README", "Toggle this todo", "Write tests"]
     );
-    let projects = get(&router, "/api/mizan/ctx/projects/").await.json();
+    let projects = bob.get("/api/mizan/ctx/projects/").await.json();
     assert_eq!(projects["project_list"][0]["todo_count"], 3);
 }
 
 #[tokio::test]
 async fn an_empty_title_is_a_validation_error_naming_the_field() {
     let router = router().await;
-    let reply = call(&router, "add_todo", json!({"project": 1, "title": ""})).await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let reply = bob
+        .call("add_todo", json!({"project": 1, "title": ""}))
+        .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         reply.json(),
@@ -144,37 +95,43 @@ async fn an_empty_title_is_a_validation_error_naming_the_field() {
         }})
     );
 
-    let blank = call(&router, "add_todo", json!({"project": 1, "title": "   "})).await;
+    let blank = bob
+        .call("add_todo", json!({"project": 1, "title": "   "}))
+        .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         blank.json()["error"]["fields"],
         json!({"title": ["must not be only whitespace"]})
     );
 
-    let name = call(&router, "add_project", json!({"name": ""})).await;
+    let name = bob.call("add_project", json!({"name": ""})).await;
     assert_eq!(name.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(name.json()["error"]["fields"]["name"].is_array());
 
     // Nothing was added.
-    let todos = get(&router, "/api/mizan/ctx/todos/?project=1").await.json();
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
     assert_eq!(todos["todo_list"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
 async fn an_unknown_project_is_a_404() {
     let router = router().await;
-    let reply = get(&router, "/api/mizan/ctx/todos/?project=99").await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let reply = bob.get("/api/mizan/ctx/todos/?project=99").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(
         reply.json(),
         json!({"error": {"code": "not_found", "message": "no project with id 99"}})
     );
 
-    let add = call(&router, "add_todo", json!({"project": 99, "title": "Lost"})).await;
+    let add = bob
+        .call("add_todo", json!({"project": 99, "title": "Lost"}))
+        .await;
     assert_eq!(add.status, StatusCode::NOT_FOUND);
     assert_eq!(add.json()["error"]["code"], "not_found");
 
-    let toggle = call(&router, "toggle_todo", json!({"id": 99})).await;
+    let toggle = bob.call("toggle_todo", json!({"id": 99})).await;
     assert_eq!(toggle.status, StatusCode::NOT_FOUND);
     assert_eq!(
         toggle.json(),
@@ -185,13 +142,15 @@ async fn an_unknown_project_is_a_404() {
 #[tokio::test]
 async fn toggle_and_delete_invalidate_only_what_they_changed() {
     let router = router().await;
-    let other = call(&router, "add_project", json!({"name": "Other"})).await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let other = bob.call("add_project", json!({"name": "Other"})).await;
     assert_eq!(
         other.json(),
         json!({"result": {"id": 2, "name": "Other"}, "invalidate": ["projects"]})
     );
 
-    let toggled = call(&router, "toggle_todo", json!({"id": 2})).await;
+    let toggled = bob.call("toggle_todo", json!({"id": 2})).await;
     assert_eq!(
         toggled.json(),
         json!({
@@ -200,7 +159,7 @@ async fn toggle_and_delete_invalidate_only_what_they_changed() {
         })
     );
 
-    let deleted = call(&router, "delete_todo", json!({"id": 1})).await;
+    let deleted = bob.call("delete_todo", json!({"id": 1})).await;
     assert_eq!(
         deleted.json(),
         json!({
@@ -208,7 +167,7 @@ async fn toggle_and_delete_invalidate_only_what_they_changed() {
             "invalidate": [{"context": "todos", "params": {"project": 1}}, "projects"],
         })
     );
-    let todos = get(&router, "/api/mizan/ctx/todos/?project=1").await.json();
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
     assert_eq!(
         todos["todo_list"],
         json!([{"id": 2, "project": 1, "title": "Toggle this todo", "done": true}])
@@ -218,13 +177,12 @@ async fn toggle_and_delete_invalidate_only_what_they_changed() {
 #[tokio::test]
 async fn the_form_route_toggles_and_redirects_with_the_invalidation_in_a_header() {
     let router = router().await;
-    let request = Request::post("/todos/1/toggle")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::empty())
-        .unwrap();
-    let reply = send(&router, request).await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert_eq!(reply.header("location"), "/");
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let token = bob.cookies["mizan-csrf"].clone();
+    let reply = bob.form("/todos/1/toggle", &[("csrf_token", &token)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
+    assert_eq!(reply.header("location"), "/plain");
     let value = reply.header("x-mizan-invalidate");
     assert_eq!(
         value,
@@ -238,36 +196,41 @@ async fn the_form_route_toggles_and_redirects_with_the_invalidation_in_a_header(
         )]
     );
 
-    let todos = get(&router, "/api/mizan/ctx/todos/?project=1").await.json();
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
     assert_eq!(todos["todo_list"][0]["done"], true);
 
-    let wrong = send(
-        &router,
-        Request::get("/todos/1/toggle").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let wrong = bob.get("/todos/1/toggle").await;
     assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]
-async fn the_page_lists_todos_with_escaped_titles_and_toggle_forms() {
+async fn the_page_lists_todos_with_escaped_titles() {
     let router = router().await;
-    let added = call(
-        &router,
-        "add_todo",
-        json!({"project": 1, "title": "<script>alert(\"hi\")</script> & more"}),
-    )
-    .await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let added = bob
+        .call(
+            "add_todo",
+            json!({"project": 1, "title": "<script>alert(\"hi\")</script> & more"}),
+        )
+        .await;
     assert_eq!(added.status, StatusCode::OK);
 
-    let page = get(&router, "/plain").await;
+    let page = Browser::new(&router).get("/plain").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.header("content-type").starts_with("text/html"));
     let html = page.text();
     assert!(html.contains("Getting started <small>(3 todos)</small>"));
-    assert!(html.contains(r#"<form method="post" action="/todos/2/toggle">"#));
     assert!(html.contains("&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; more"));
     assert!(!html.contains("<script>"));
+    // Anonymous visitors get the sign-in form and no toggle buttons.
+    assert!(html.contains(r#"action="/plain/login""#));
+    assert!(!html.contains("/toggle"));
+
+    // Without the React build, `/` leads to the page.
+    let root = Browser::new(&router).get("/").await;
+    assert_eq!(root.status, StatusCode::SEE_OTHER);
+    assert_eq!(root.header(header::LOCATION.as_str()), "/plain");
 }
 
 #[tokio::test]
@@ -275,10 +238,32 @@ async fn mizan_check_finds_nothing_wrong() {
     let pool = db::memory().await.unwrap();
     let (doc, diagnostics) = app::builder(pool).inspect();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
-    // All eight registered themselves (nothing was dropped by the linker).
-    assert_eq!(doc.functions.len(), 8);
+    // All of them registered themselves (nothing was dropped by the linker).
+    let mut names: Vec<&str> = doc.functions.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "add_project",
+            "add_todo",
+            "current_user",
+            "delete_project",
+            "delete_todo",
+            "login",
+            "logout",
+            "logout_everywhere",
+            "plain_login",
+            "plain_logout",
+            "plain_page",
+            "project_info",
+            "project_list",
+            "todo_list",
+            "toggle_todo",
+            "toggle_todo_form",
+        ]
+    );
     assert_eq!(
         doc.contexts.keys().collect::<Vec<_>>(),
-        ["projects", "todos"]
+        ["me", "projects", "todos"]
     );
 }

@@ -1,8 +1,10 @@
-//! The `projects` context: the list of projects, and adding one.
+//! The `projects` context: the list of projects, adding one (signed-in users) and deleting
+//! one (staff).
 
-use mizan::{Cx, Result};
+use mizan::{Cx, Error, Result, params};
 use sqlx::SqlitePool;
 
+use super::todos::TODOS;
 use crate::db;
 use crate::model::{NewName, Project, ProjectSummary};
 
@@ -19,8 +21,18 @@ pub async fn project_list(cx: &Cx) -> Result<Vec<ProjectSummary>> {
 }
 
 /// Adds a project. Every client showing the project list refetches it.
-#[mizan::client(affects = [PROJECTS])]
+#[mizan::client(auth = true, affects = [PROJECTS])]
 pub async fn add_project(cx: &Cx, name: NewName) -> Result<Project> {
     let pool = cx.state::<SqlitePool>()?;
     Ok(db::insert_project(pool, name.0.trim()).await?)
+}
+
+/// Deletes a project and its todos (staff only: `403` for other users); `404` when there
+/// is no such project. Clients showing the list, or this project, refetch.
+#[mizan::client(auth = "staff", affects = [PROJECTS, TODOS], affects_params = |a, _| params! { project: a.id })]
+pub async fn delete_project(cx: &Cx, id: i64) -> Result<Project> {
+    let pool = cx.state::<SqlitePool>()?;
+    db::delete_project(pool, id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("no project with id {id}")))
 }

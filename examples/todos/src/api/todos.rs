@@ -1,4 +1,5 @@
-//! The `todos` context (one instance per project) and the mutations of todos.
+//! The `todos` context (one instance per project) and the mutations of todos, for
+//! signed-in users.
 //!
 //! Each mutation scopes its invalidation to the project it changed
 //! (`{"context": "todos", "params": {"project": 1}}`), so clients showing another project
@@ -35,7 +36,7 @@ pub async fn project_info(cx: &Cx, project: i64) -> Result<Project> {
 }
 
 /// Adds a todo to a project (404 when there is no such project).
-#[mizan::client(affects = [TODOS, PROJECTS], affects_params = |a, _| params! { project: a.project })]
+#[mizan::client(auth = true, affects = [TODOS, PROJECTS], affects_params = |a, _| params! { project: a.project })]
 pub async fn add_todo(cx: &Cx, project: i64, title: Title) -> Result<Todo> {
     let pool = cx.state::<SqlitePool>()?;
     let todo = db::insert_todo(pool, project, title.0.trim())
@@ -45,13 +46,13 @@ pub async fn add_todo(cx: &Cx, project: i64, title: Title) -> Result<Todo> {
 }
 
 /// Marks a todo done, or not done again.
-#[mizan::client(affects = [TODOS], affects_params = |_, todo| params! { project: todo.project })]
+#[mizan::client(auth = true, affects = [TODOS], affects_params = |_, todo| params! { project: todo.project })]
 pub async fn toggle_todo(cx: &Cx, id: i64) -> Result<Todo> {
     toggle(cx, id).await
 }
 
 /// Deletes a todo and returns it.
-#[mizan::client(affects = [TODOS, PROJECTS], affects_params = |_, todo| params! { project: todo.project })]
+#[mizan::client(auth = true, affects = [TODOS, PROJECTS], affects_params = |_, todo| params! { project: todo.project })]
 pub async fn delete_todo(cx: &Cx, id: i64) -> Result<Todo> {
     let pool = cx.state::<SqlitePool>()?;
     let todo = db::delete_todo(pool, id)
@@ -60,12 +61,14 @@ pub async fn delete_todo(cx: &Cx, id: i64) -> Result<Todo> {
     Ok(todo)
 }
 
-/// The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">`.
-/// Toggles, then sends the browser back to `/` (303 See Other); the invalidation travels
-/// in the `X-Mizan-Invalidate` header.
+/// The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">` with
+/// the page's `csrf_token` field (a signed-in browser's form posts need it). Toggles, then
+/// sends the browser back to `/plain` (303 See Other); the invalidation travels in the
+/// `X-Mizan-Invalidate` header.
 #[mizan::client(
     route = "/todos/{id}/toggle",
     methods = [POST],
+    auth = true,
     affects = [TODOS],
     affects_params = |_, back| params! { project: back.0.project },
 )]
@@ -73,7 +76,7 @@ pub async fn toggle_todo_form(cx: &Cx, id: i64) -> Result<BackToIndex> {
     Ok(BackToIndex(toggle(cx, id).await?))
 }
 
-/// The response of [`toggle_todo_form`]: a redirect to `/` that remembers the toggled
+/// The response of [`toggle_todo_form`]: a redirect to `/plain` that remembers the toggled
 /// todo, so `affects_params` can scope the invalidation to its project (a bare
 /// `Redirect` carries nothing to scope by).
 #[derive(Debug)]
@@ -81,7 +84,7 @@ pub struct BackToIndex(pub Todo);
 
 impl IntoResponse for BackToIndex {
     fn into_response(self) -> Response {
-        Redirect::to("/").into_response()
+        Redirect::to("/plain").into_response()
     }
 }
 
