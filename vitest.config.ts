@@ -1,7 +1,22 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/src/**/__tests__/**/*.test.{ts,tsx}"],
+    projects: [
+      {
+        test: {
+          name: "packages",
+          include: ["packages/*/src/**/__tests__/**/*.test.{ts,tsx}"],
+          exclude: ["packages/svelte/**", "**/node_modules/**"],
+        },
+      },
+      {
+        // Svelte components and `.svelte.ts` modules compiled as in a browser build.
+        plugins: [svelte()],
+        resolve: { conditions: ["browser"] },
+        test: { name: "svelte", include: ["packages/svelte/src/**/__tests__/**/*.test.ts"], environment: "jsdom" },
+      },
+    ],
   },
 });
