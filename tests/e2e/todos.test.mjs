@@ -229,6 +229,34 @@ for (const framework of frameworks) {
       await page.close();
     });
 
+    test("deleting a todo removes it, refetching exactly what the server invalidated", async () => {
+      const { page, log } = await open(server.url);
+      await project1(page).locator("li").first().waitFor();
+      await page.getByLabel("New todo in project 1").fill("Short-lived");
+      await page.getByLabel("New todo in project 1").press("Enter");
+      const row = project1(page).locator("li", { hasText: "Short-lived" });
+      await row.waitFor();
+      await settled(page, log);
+      const count = await project1(page).getByTestId("count").textContent();
+      log.length = 0;
+
+      await row.getByRole("button", { name: "Delete Short-lived" }).click();
+      await row.waitFor({ state: "detached" });
+      const requests = await settled(page, log);
+      // delete_todo invalidates the todos of the deleted todo's project and the project list
+      assert.equal(requests[0], "POST /api/mizan/call/delete_todo/");
+      assert.deepEqual(requests.slice(1).sort(), [
+        "GET /api/mizan/ctx/projects/",
+        "GET /api/mizan/ctx/todos/?project=1",
+      ]);
+      const before = Number(/\((\d+) todos\)/.exec(count ?? "")?.[1]);
+      await page.waitForFunction(
+        (n) => document.querySelector('section[data-project="1"] [data-testid="count"]')?.textContent === `(${n} todos)`,
+        before - 1,
+      );
+      await page.close();
+    });
+
     test("toggling refetches only the project it changed", async () => {
       const { page, log } = await open(server.url);
       const first = project1(page).locator('li[data-todo="1"]');

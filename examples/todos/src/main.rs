@@ -5,8 +5,8 @@
 //! without starting it.
 //!
 //! Environment: `DATABASE_URL` (default `sqlite://todos.db?mode=rwc`, created on first
-//! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end,
-//! default `web/dist`), and `RUST_LOG` (default `info`).
+//! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end:
+//! default `web/dist`, the React one; `web-vue/dist` or `web-svelte/dist` for the others), and `RUST_LOG` (default `info`).
 
 use std::env;
 
@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
     let web = app::web_dist();
     if web.is_none() {
         tracing::warn!(
-            "the React front end is not built (scripts/run builds it); serving the plain HTML page at /"
+            "no front end is built (scripts/run builds one); serving the plain HTML page at /"
         );
     }
     let router = app::router(&api, pool.clone(), web.as_deref());
