@@ -24,6 +24,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
+import { svelteFiles } from "./bundle-svelte.mjs";
+
 /** The naming convention of private members in our packages (see packages/runtime/src/client.ts). */
 export const MANGLE = /_$/;
 
@@ -40,6 +42,22 @@ const ENTRIES = [
   {
     name: "@mizan/react",
     code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { MizanProvider, useMizan, useContextQuery, useCall, MizanError } from "@mizan/react";`,
+    budget: 1024,
+    base: "@mizan/runtime",
+    ours: true,
+    note: "the adapter with the kernel's observers it binds (ContextObserver, MutationObserver)",
+  },
+  {
+    name: "@mizan/vue",
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { createMizan, provideMizan, useMizan, useContextQuery, useCall, MizanError } from "@mizan/vue";`,
+    budget: 1024,
+    base: "@mizan/runtime",
+    ours: true,
+    note: "the adapter with the kernel's observers it binds (ContextObserver, MutationObserver)",
+  },
+  {
+    name: "@mizan/svelte",
+    code: `export { MizanClient, defineContext, defineCall, skipToken, keepPreviousData } from "@mizan/runtime"; export { setMizan, getMizan, ContextQuery, Call, MizanError } from "@mizan/svelte";`,
     budget: 1024,
     base: "@mizan/runtime",
     ours: true,
@@ -82,6 +100,16 @@ const ENTRIES = [
     note: "for comparison",
   },
   {
+    name: "@tanstack/vue-query",
+    code: `export { QueryClient, VueQueryPlugin, useQueryClient, useQuery, useMutation } from "@tanstack/vue-query";`,
+    note: "for comparison",
+  },
+  {
+    name: "@tanstack/svelte-query",
+    code: `export { QueryClient, setQueryClientContext, getQueryClientContext, createQuery, createMutation } from "@tanstack/svelte-query";`,
+    note: "for comparison",
+  },
+  {
     name: "swr",
     code: `export { default as useSWR, SWRConfig } from "swr"; export { default as useSWRMutation } from "swr/mutation";`,
     note: "for comparison",
@@ -113,7 +141,9 @@ async function measure(code, ours) {
     legalComments: "none",
     logLevel: "error",
     define: { "process.env.NODE_ENV": '"production"' },
-    external: ["react", "react-dom", "react/*", "react-dom/*"],
+    external: ["react", "react-dom", "react/*", "react-dom/*", "vue", "vue-demi", "svelte", "svelte/*"],
+    conditions: ["svelte", "browser"],
+    plugins: [svelteFiles],
     ...(ours ? { mangleProps: MANGLE } : {}),
   });
   const bytes = result.outputFiles[0].contents;

@@ -6,8 +6,6 @@
  * subscription starts when the first effect reads a getter and ends when the last reading
  * effect is destroyed, so there is nothing to destroy by hand. No stores.
  */
-export { getMizan, setMizan } from "./client-context";
-export { ContextQuery, type ContextQueryOptions } from "./context-query.svelte";
-export { Call } from "./call.svelte";
+export { Call, ContextQuery, type ContextQueryOptions, getMizan, setMizan } from "./mizan.svelte";
 export { MizanError, skipToken, keepPreviousData } from "@mizan/runtime";
 export type { CallCallbacks, CallOptions, CallState, ContextResult, SkipToken } from "@mizan/runtime";

@@ -5,8 +5,15 @@
  * MutationObserver); this package only mirrors them into refs and unsubscribes when the
  * effect scope (a component's setup) is disposed.
  */
-export { createMizan, provideMizan, useMizan } from "./plugin";
-export { useContextQuery, type ContextQueryOptions, type ContextQueryRefs } from "./use-context-query";
-export { useCall, type CallRefs } from "./use-call";
+export {
+  type CallRefs,
+  type ContextQueryOptions,
+  type ContextQueryRefs,
+  createMizan,
+  provideMizan,
+  useCall,
+  useContextQuery,
+  useMizan,
+} from "./composables";
 export { MizanError, skipToken, keepPreviousData } from "@mizan/runtime";
 export type { CallCallbacks, CallOptions, CallState, ContextResult, SkipToken } from "@mizan/runtime";

@@ -97,6 +97,6 @@ describe("useCall", () => {
   it("warns in development when called outside an effect scope", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     mount(clientFor(todoServer()), () => () => null).app.runWithContext(() => useCall(call.addTodo));
-    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/useCall\(\) outside an effect scope/));
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/a composable called outside an effect scope/));
   });
 });
