@@ -7,6 +7,8 @@
 // The workspace's `typescript` is 7 (the native compiler: `tsc` is fast, but there is no
 // JavaScript API), and both tools load the API with `require("typescript")`. Here those
 // requests resolve to @typescript/typescript6 (TypeScript 6's API, a devDependency) instead.
+// (package.json's `overrides` widens svelte-check's peer range to the workspace's TypeScript
+// so that npm installs it at all; this script is what makes that safe.)
 "use strict";
 const Module = require("node:module");
 const path = require("node:path");

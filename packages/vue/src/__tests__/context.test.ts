@@ -95,11 +95,23 @@ describe("useContextQuery", () => {
     expect([server.gets(T3), server.gets(T4)]).toEqual([1, 1]);
     expect(observers.byKey.get("todos?project=3")).toBe(0);
     expect(observers.byKey.get("todos?project=4")).toBe(1);
-    // a change that keeps the entry keeps its data, with no request
-    project.value = 4;
+  });
+
+  it("keeps the entry's data when what the getter reads changes but names the same entry", async () => {
+    const server = todoServer();
+    const client = clientFor(server);
+    const observers = observe(client);
+    const params = ref({ project: 3 });
+    const { el } = mount(client, () => {
+      const q = useContextQuery(() => ctx.todos(params.value));
+      return () => `${q.status.value} ${q.data.value?.project_info.name}`;
+    });
     await settle();
-    expect(el.textContent).toBe("project 4");
-    expect(server.gets(T4)).toBe(1);
+    params.value = { project: 3 }; // a new object: the effect runs again, same entry
+    await settle();
+    expect(el.textContent).toBe("success project 3");
+    expect(server.gets(T3)).toBe(1);
+    expect(observers.live).toBe(1);
   });
 
   it("takes a ref of a descriptor, skipToken, and reactive options (enabled, select)", async () => {
