@@ -7,6 +7,7 @@
 // vectors (crates/mizan/tests/vectors.rs), so the two agree byte for byte. A TypeScript
 // backend or client may copy these functions.
 
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,11 +172,112 @@ export function normalize(list) {
   });
 }
 
-// ---------------------------------------------------------------- the vectors
-
 const same = (a, b) => canonicalJson(a) === canonicalJson(b);
 
+// ---------------------------------------------------------------- MWT (spec/MWT.md)
+
+export const MWT_MAX_TOKEN_LEN = 4000;
+const MWT_MAX_EXP = Number.MAX_SAFE_INTEGER;
+const KID = /^[A-Za-z0-9_-]{1,32}$/;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+export class MwtError extends Error {
+  /** kind: malformed | unknown_key | bad_signature | expired (verify); invalid_claims | too_large (issue). */
+  constructor(kind) {
+    super(`MWT: ${kind}`);
+    this.kind = kind;
+  }
+}
+
+/** Unpadded base64url that is the one encoding of its bytes (no padding, zero trailing bits). */
+function base64urlDecode(text) {
+  const bytes = Buffer.from(text, "base64url");
+  if (!B64URL.test(text) || bytes.toString("base64url") !== text) throw new MwtError("malformed");
+  return bytes;
+}
+
+const mac = (secret, text) => createHmac("sha256", secret).update(text, "latin1").digest();
+
+/** Claims with roles sorted by UTF-16 code units and deduplicated; invalid claims throw. */
+export function mwtClaims({ sub, roles, exp }) {
+  const ok =
+    typeof sub === "string" && sub !== "" && sub.isWellFormed() &&
+    Array.isArray(roles) && roles.every((r) => typeof r === "string" && r !== "" && r.isWellFormed()) &&
+    Number.isSafeInteger(exp) && exp >= 0 && exp <= MWT_MAX_EXP;
+  if (!ok) throw new MwtError("invalid_claims");
+  return { sub, roles: [...new Set(roles)].sort(byCodeUnits), exp };
+}
+
+/** keys: { signing: kid, secrets: { kid: Buffer } }. */
+export function issueMwt(claims, keys) {
+  const { sub, roles, exp } = mwtClaims(claims);
+  const payload = Buffer.from(canonicalJson({ exp, roles, sub }), "utf8").toString("base64url");
+  const signed = `mwt1.${keys.signing}.${payload}`;
+  const token = `${signed}.${mac(keys.secrets[keys.signing], signed).toString("base64url")}`;
+  if (token.length > MWT_MAX_TOKEN_LEN) throw new MwtError("too_large");
+  return token;
+}
+
+/** The claims of a token, or a thrown MwtError; the steps of spec/MWT.md §5 in order. */
+export function verifyMwt(token, keys, now, leeway) {
+  const malformed = () => new MwtError("malformed");
+  if (token.length > MWT_MAX_TOKEN_LEN) throw malformed();
+  const parts = token.split(".");
+  if (parts.length !== 4) throw malformed();
+  const [version, kid, payload, tag] = parts;
+  if (version !== "mwt1" || !KID.test(kid) || !B64URL.test(payload) || tag.length !== 43) throw malformed();
+  const expected = base64urlDecode(tag);
+  if (!Object.hasOwn(keys.secrets, kid)) throw new MwtError("unknown_key");
+  const actual = mac(keys.secrets[kid], `${version}.${kid}.${payload}`);
+  if (!timingSafeEqual(actual, expected)) throw new MwtError("bad_signature");
+  let text;
+  let value;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(base64urlDecode(payload));
+    value = JSON.parse(text);
+  } catch {
+    throw malformed();
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw malformed();
+  const keysOf = Object.keys(value).sort();
+  if (keysOf.join(",") !== "exp,roles,sub") throw malformed();
+  let claims;
+  try {
+    claims = mwtClaims(value);
+  } catch {
+    throw malformed();
+  }
+  if (!same(claims.roles, value.roles) || canonicalJson(value) !== text) throw malformed();
+  if (now - claims.exp >= leeway) throw new MwtError("expired");
+  return claims;
+}
+
+// ---------------------------------------------------------------- the vectors
+
+/** Checks one MWT vector against the file's keys, now and leeway. */
+function checkMwt(v, file) {
+  const secrets = Object.fromEntries(
+    Object.entries(file.keys).map(([kid, hex]) => [kid, Buffer.from(hex, "hex")]),
+  );
+  const attempt = (f) => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      if (!(e instanceof MwtError)) throw e;
+      return { error: e.kind };
+    }
+  };
+  if (v.issue) {
+    const issued = attempt(() => issueMwt(v.issue.claims, { signing: v.issue.kid, secrets }));
+    if (v.token === undefined) return issued.error === v.error;
+    if (issued.value !== v.token) return false;
+  }
+  const verified = attempt(() => verifyMwt(v.token, { secrets }, file.now, file.leeway));
+  return v.claims ? verified.value !== undefined && same(verified.value, v.claims) : verified.error === v.error;
+}
+
 const checks = {
+  mwt: checkMwt,
   "canonical-json": (v) => canonicalJson(v.value) === v.canonical,
   "params-encode": (v) => encodeParams(v.params) === v.query,
   "params-decode": (v) => {
@@ -218,7 +320,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const v of file.vectors) {
       let ok;
       try {
-        ok = check(v);
+        ok = check(v, file);
       } catch (e) {
         ok = false;
         v.thrown = String(e);

@@ -6,6 +6,7 @@
 //! - [`Params`]: a context instance's parameters, their canonical URL and how an
 //!   invalidation scope matches them;
 //! - [`invalidation`]: what a call invalidates and the `X-Mizan-Invalidate` header codec;
+//! - [`mwt`]: the Mizan Web Token, the signed cache scope an edge keys entries by;
 //! - [`schema`]: the versioned schema document, its lint (`mizan check`) and its OpenAPI
 //!   rendering.
 //!
@@ -14,6 +15,7 @@
 
 mod canonical;
 pub mod invalidation;
+pub mod mwt;
 mod params;
 pub mod schema;
 

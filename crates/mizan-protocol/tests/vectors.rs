@@ -9,18 +9,20 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use mizan_protocol::invalidation::{decode_header, encode_header, normalize};
+use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 use mizan_protocol::{Invalidation, Params, canonical_json};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
-const FEATURES: [&str; 6] = [
+const FEATURES: [&str; 7] = [
     "canonical-json",
     "params-encode",
     "params-decode",
     "invalidation-match",
     "invalidate-header",
     "normalize",
+    "mwt",
 ];
 
 fn spec() -> PathBuf {
@@ -236,6 +238,97 @@ fn normalize_vectors() {
     }
 }
 
+/// MWT claims from a vector (`{"sub", "roles", "exp"}`), as `MwtClaims::new` takes them.
+fn mwt_claims(value: &Value, what: &str) -> Result<MwtClaims, mwt::MwtIssueError> {
+    let sub = value["sub"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: sub"));
+    let roles = value["roles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: roles"))
+        .iter()
+        .map(|r| r.as_str().unwrap_or_else(|| panic!("{what}: a role")));
+    let exp = value["exp"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{what}: exp"));
+    MwtClaims::new(sub, roles, exp)
+}
+
+/// Claims as the vectors write them.
+fn mwt_json(claims: &MwtClaims) -> Value {
+    json!({"sub": claims.sub(), "roles": claims.roles(), "exp": claims.exp()})
+}
+
+#[test]
+fn mwt_vectors() {
+    let file = read_json(&spec().join("vectors/mwt.json"));
+    let now = file["now"].as_u64().expect("now");
+    let leeway = file["leeway"].as_u64().expect("leeway");
+    let secrets: Vec<(String, Vec<u8>)> = file["keys"]
+        .as_object()
+        .expect("keys")
+        .iter()
+        .map(|(kid, hex)| {
+            let hex = hex.as_str().expect("a secret is hex");
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+                .collect();
+            (kid.clone(), bytes)
+        })
+        .collect();
+    // The same key map, signing with `kid`.
+    let keys = |kid: &str| -> MwtKeys {
+        let (_, secret) = secrets
+            .iter()
+            .find(|(k, _)| k == kid)
+            .expect("the signing kid is a key");
+        let mut keys = MwtKeys::new(kid, secret)
+            .expect("valid key")
+            .with_leeway(leeway);
+        for (other, secret) in secrets.iter().filter(|(k, _)| k != kid) {
+            keys = keys.with_key(other, secret).expect("valid key");
+        }
+        keys
+    };
+    let verifier = keys(&secrets[0].0);
+    for v in vectors("mwt") {
+        if let Some(issue) = v.v.get("issue") {
+            let kid = issue["kid"].as_str().expect("issue.kid");
+            let issued =
+                mwt_claims(&issue["claims"], &v.what).and_then(|c| mwt::issue(&c, &keys(kid)));
+            match (issued, v.v.get("token")) {
+                (Ok(token), Some(expected)) => {
+                    assert_eq!(json!(token), *expected, "{} (issue)", v.what);
+                }
+                (Err(e), None) => {
+                    assert_eq!(json!(e.kind()), *v.get("error"), "{} (issue)", v.what);
+                }
+                (Ok(token), None) => panic!("{}: expected an error, issued {token}", v.what),
+                (Err(e), Some(_)) => panic!("{}: expected a token, failed with {e}", v.what),
+            }
+            if v.v.get("token").is_none() {
+                continue;
+            }
+        }
+        let token = v.str("token");
+        match (mwt::verify(token, &verifier, now), v.v.get("claims")) {
+            (Ok(claims), Some(expected)) => assert_eq!(mwt_json(&claims), *expected, "{}", v.what),
+            (Err(e), None) => assert_eq!(json!(e.kind()), *v.get("error"), "{}", v.what),
+            (Ok(claims), None) => panic!("{}: expected an error, verified {claims:?}", v.what),
+            (Err(e), Some(_)) => panic!("{}: expected claims, failed with {e}", v.what),
+        }
+        // Every signing key verifies the same way: the key map, not its signing kid, decides.
+        let other = keys(&secrets[secrets.len() - 1].0);
+        assert_eq!(
+            mwt::verify(token, &other, now).map_err(|e| e.kind()),
+            mwt::verify(token, &verifier, now).map_err(|e| e.kind()),
+            "{} (another signing kid)",
+            v.what
+        );
+    }
+}
+
 fn validator(schema: &Value, name: &str) -> jsonschema::Validator {
     if let Err(e) = jsonschema::meta::validate(schema) {
         panic!("{name} is not a valid JSON Schema: {e}");
@@ -296,5 +389,45 @@ fn vector_files_follow_their_schema() {
     assert!(
         !errors(&schema, &bad).is_empty(),
         "a vector of the wrong shape is rejected"
+    );
+    // MWT files need their keys, clock and leeway; no other file may have them.
+    let mwt = json!({
+        "feature": "mwt",
+        "description": "x",
+        "vectors": [{ "description": "x", "token": "t", "error": "expired" }],
+    });
+    assert!(
+        !errors(&schema, &mwt).is_empty(),
+        "an MWT file without keys"
+    );
+    let mut keyed = mwt;
+    keyed["keys"] = json!({ "k1": "00".repeat(32) });
+    keyed["now"] = json!(1);
+    keyed["leeway"] = json!(0);
+    assert_eq!(errors(&schema, &keyed), Vec::<String>::new(), "an MWT file");
+    keyed["vectors"][0]["claims"] = json!({ "sub": "u", "roles": [], "exp": 1 });
+    assert!(
+        !errors(&schema, &keyed).is_empty(),
+        "claims and an error at once"
+    );
+    keyed["vectors"][0] = json!({ "description": "x", "token": "t", "error": "too_large" });
+    assert!(
+        !errors(&schema, &keyed).is_empty(),
+        "an issue error for a verification"
+    );
+    let mut stray = json!({
+        "feature": "canonical-json",
+        "description": "x",
+        "vectors": [{ "description": "x", "value": 1, "canonical": "1" }],
+    });
+    assert_eq!(
+        errors(&schema, &stray),
+        Vec::<String>::new(),
+        "a canonical-json file"
+    );
+    stray["now"] = json!(1);
+    assert!(
+        !errors(&schema, &stray).is_empty(),
+        "now outside an MWT file"
     );
 }

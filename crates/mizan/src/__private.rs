@@ -15,7 +15,7 @@ use crate::function::Output;
 use mizan_protocol::{Params, integral_floats};
 
 pub use crate::api::Api;
-pub use crate::auth::Guard;
+pub use crate::auth::{Guard, Predicate};
 pub use crate::cx::Cx;
 pub use crate::extract::FromCx;
 pub use crate::function::{FunctionDef, FunctionRef, Registration, Target, TargetRef};
@@ -272,3 +272,8 @@ impl<T: DeserializeOwned + JsonSchema> WireArg for T {}
 
 /// Requires `T` to be a [`WireArg`].
 pub fn wire_arg<T: WireArg>() {}
+
+/// Wraps an `auth = path` predicate for [`Guard::Predicate`].
+pub fn predicate<M, P: Predicate<M>>(p: P, cx: Cx) -> BoxFuture<'static, Result<bool>> {
+    p.run(cx)
+}

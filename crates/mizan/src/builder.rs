@@ -61,6 +61,9 @@ pub struct Builder {
     state: StateMap,
     state_types: HashSet<TypeId>,
     resolver: Option<Arc<dyn IdentityResolver>>,
+    csrf: Option<crate::auth::Csrf>,
+    sessions: Option<crate::auth::Sessions>,
+    auth_doc: Option<mizan_protocol::schema::AuthDoc>,
     base_path: String,
     body_limit: usize,
     query_limit: usize,
@@ -101,6 +104,26 @@ impl Builder {
     /// [`Anonymous`](crate::Anonymous)).
     #[must_use]
     pub fn identity(mut self, resolver: impl IdentityResolver) -> Self {
+        self.resolver = Some(Arc::new(resolver));
+        self.csrf = None;
+        self.sessions = None;
+        self.auth_doc = None;
+        self
+    }
+
+    /// Identifies callers with Mizan's own [`Auth`](crate::auth::Auth): bearer JWTs and
+    /// session cookies, detected per request, with CSRF checks on every unsafe request a
+    /// session authenticates. Replaces [`identity`](Self::identity).
+    #[must_use]
+    pub fn auth(mut self, auth: crate::auth::Auth) -> Self {
+        let resolver = crate::auth::auto::AutoResolver::new(&auth);
+        if let Some(users) = resolver.users_handle() {
+            self = self.state(users);
+        }
+        self = self.state(resolver.settings.clone());
+        self.csrf = Some(resolver.settings.csrf.clone());
+        self.auth_doc = Some(auth.describe());
+        self.sessions = auth.sessions.map(|(sessions, _)| sessions);
         self.resolver = Some(Arc::new(resolver));
         self
     }
@@ -209,6 +232,8 @@ impl Builder {
         let defs = self.defs();
         let (doc, mut diagnostics) =
             registry::inspect(&defs, &self.base_path, &self.foreign(&defs));
+        let mut doc = doc;
+        doc.auth = self.auth_doc.clone();
         diagnostics.extend(self.wrong_api(&defs));
         (doc, diagnostics)
     }
@@ -244,8 +269,10 @@ impl Builder {
         if !wrong.is_empty() {
             return Err(BuildError::Graph(wrong));
         }
-        let (registry, warnings) = Registry::build(&defs, &self.base_path, &self.foreign(&defs))
-            .map_err(BuildError::Graph)?;
+        let (mut registry, warnings) =
+            Registry::build(&defs, &self.base_path, &self.foreign(&defs))
+                .map_err(BuildError::Graph)?;
+        registry.document.auth = self.auth_doc.clone();
         if let Some(missing) = self.missing_state(&defs) {
             return Err(missing);
         }
@@ -258,6 +285,8 @@ impl Builder {
                 state: self.state,
                 vary: self.resolver.as_ref().and_then(|r| vary_value(&r.vary())),
                 resolver: self.resolver,
+                csrf: self.csrf,
+                sessions: self.sessions,
                 base_path: self.base_path,
                 body_limit: self.body_limit,
                 query_limit: self.query_limit,
@@ -292,6 +321,9 @@ impl Mizan {
             state: StateMap::default(),
             state_types: HashSet::new(),
             resolver: None,
+            csrf: None,
+            sessions: None,
+            auth_doc: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
             query_limit: crate::DEFAULT_QUERY_LIMIT,

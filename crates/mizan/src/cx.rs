@@ -8,6 +8,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, Uri};
 
 use crate::auth::Identity;
+use crate::auth::session::AuthEvent;
 use crate::error::{Error, Result};
 use crate::invalidation::Invalidation;
 
@@ -51,6 +52,8 @@ struct Inner {
     invalidations: Mutex<Vec<Invalidation>>,
     /// One bit per function slot (slots past 63 share the last bit): read the caller.
     reads: AtomicU64,
+    /// A sign-in or sign-out during the request.
+    auth: Mutex<Option<AuthEvent>>,
 }
 
 /// What `headers()`, `method()`, `uri()` and `extensions()` show for a call without an
@@ -67,6 +70,7 @@ impl Cx {
                 identity,
                 invalidations: Mutex::new(Vec::new()),
                 reads: AtomicU64::new(0),
+                auth: Mutex::new(None),
             }),
             slot: 0,
         }
@@ -174,6 +178,34 @@ impl Cx {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         list.push(invalidation.into());
+    }
+
+    /// Records a sign-in or sign-out for the response.
+    pub(crate) fn set_auth_event(&self, event: AuthEvent) {
+        *self
+            .inner
+            .auth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(event);
+    }
+
+    /// The sign-in or sign-out of this request, if any.
+    pub(crate) fn auth_event(&self) -> Option<AuthEvent> {
+        self.inner
+            .auth
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The HTTP request head, without marking a read (Mizan's own use).
+    pub(crate) fn head_parts(&self) -> Option<&Parts> {
+        self.inner.head.as_ref()
+    }
+
+    /// The request head's extensions, without marking a read (Mizan's own use).
+    pub(crate) fn head_extensions(&self) -> &http::Extensions {
+        &self.head().extensions
     }
 
     pub(crate) fn take_invalidations(&self) -> Vec<Invalidation> {

@@ -39,6 +39,9 @@ pub struct FunctionDef {
     /// The parameters Mizan fills in (`State<T>`, extractors), in declaration order; not
     /// arguments and not in the schema.
     pub injected: &'static [fn() -> Injected],
+    /// What the body reads of the caller through its context parameter, as written
+    /// (`cx.identity()`, `cx.headers()`), found by `#[mizan::client]` in its tokens.
+    pub reads: &'static [&'static str],
     /// `affects = […]`.
     pub affects: &'static [fn() -> Target],
     /// Whether `affects_params` scopes the invalidations.

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod api;
-mod auth;
+pub mod auth;
 mod builder;
 pub mod cli;
 mod context;

@@ -11,6 +11,7 @@ pub use mizan_protocol::schema::{
     SCHEMA_VERSION, SchemaDocument, Source, arg_properties, lint, openapi,
 };
 
+use crate::extract::Injected;
 use crate::function::{FunctionDef, Target};
 
 /// Describes `defs` (already checked for duplicate names) served at `base_path`.
@@ -76,6 +77,15 @@ fn function_doc(
         affects_params: def.scoped,
         auth: def.guard.describe(),
         private: def.private,
+        reads_caller: def
+            .reads
+            .iter()
+            .map(|r| (*r).to_owned())
+            .chain(def.injected.iter().filter_map(|i| match i() {
+                Injected::Extractor { type_name } => Some(format!("extractor {type_name}")),
+                Injected::State { .. } => None,
+            }))
+            .collect(),
         route: def.route.map(|path| RouteDoc {
             path: path.to_owned(),
             methods: def.methods.iter().map(|m| (*m).to_owned()).collect(),

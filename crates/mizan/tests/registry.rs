@@ -184,6 +184,59 @@ pub(crate) async fn delete_on_get() -> Result<()> {
     Ok(())
 }
 
+mizan::context!(WHO = "who");
+mizan::context!(MY_OWN = "my_own");
+
+/// Reads the caller without declaring `private`: found in its body.
+#[mizan::client(context = WHO)]
+pub(crate) async fn whoami(ctx: &Cx) -> Result<String> {
+    let name = ctx.identity().map(|i| i.id.clone());
+    Ok(name.unwrap_or_default())
+}
+
+/// Reads a header through an extractor.
+#[mizan::client(context = WHO)]
+pub(crate) async fn agent(#[extract] headers: http::HeaderMap) -> Result<usize> {
+    Ok(headers.len())
+}
+
+/// Reads the caller and says so.
+#[mizan::client(context = MY_OWN, private = true)]
+pub(crate) async fn my_own(cx: &Cx) -> Result<bool> {
+    Ok(cx.user().is_ok())
+}
+
+#[test]
+fn queries_reading_the_caller_without_saying_so_are_reported_before_a_request() {
+    let builder = Mizan::builder().functions(mizan::functions![whoami, agent, my_own]);
+    let (doc, diagnostics) = builder.inspect();
+    let reads = |f: &str| doc.functions[f].reads_caller.clone();
+    assert_eq!(reads("whoami"), ["ctx.identity()"]);
+    assert_eq!(reads("agent"), ["extractor http::header::map::HeaderMap"]);
+    assert_eq!(reads("my_own"), ["cx.user()"]);
+    let mut reported: Vec<(&str, String)> = diagnostics
+        .iter()
+        .filter(|d| d.rule == "reads-caller")
+        .map(|d| (d.rule, d.message.clone()))
+        .collect();
+    reported.sort();
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert!(
+        reported[0]
+            .1
+            .starts_with("query `agent` reads the caller (extractor ")
+    );
+    assert!(
+        reported[1]
+            .1
+            .starts_with("query `whoami` reads the caller (ctx.identity())")
+    );
+    assert!(
+        diagnostics.iter().all(|d| d.level == Level::Warning),
+        "{diagnostics:?}"
+    );
+}
+
 fn errors(result: std::result::Result<Mizan, BuildError>) -> Vec<(String, String)> {
     match result {
         Ok(_) => Vec::new(),

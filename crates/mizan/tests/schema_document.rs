@@ -101,11 +101,26 @@ pub(crate) async fn ping() -> Result<String> {
     Ok("pong".into())
 }
 
+/// No users: the document only needs the auth settings.
+struct NoUsers;
+
+impl mizan::auth::Users for NoUsers {
+    fn load<'a>(&'a self, _: &'a str) -> mizan::BoxFuture<'a, Result<Option<mizan::auth::User>>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
 fn app() -> Mizan {
+    let auth = mizan::auth::Auth::new()
+        .sessions(mizan::auth::Sessions::memory(), NoUsers)
+        .jwt(mizan::auth::Jwt::hs256(
+            b"the document test secret, 32 bytes",
+        ));
     Mizan::builder()
         .functions(mizan::functions![
             todo_list, todo_count, me, add_todo, toggle, ping
         ])
+        .auth(auth)
         .build()
         .expect("the test graph is valid")
 }
@@ -133,9 +148,21 @@ fn schema_document_follows_its_schema() {
         "predicate:is_editor"
     );
     assert_eq!(document["functions"]["ping"]["args"]["type"], "object");
+    assert_eq!(
+        document["auth"],
+        json!({
+            "session_cookie": "mizan-session",
+            "bearer": true,
+            "csrf": {"cookie": "mizan-csrf", "header": "x-mizan-csrf", "form_field": "csrf_token"},
+            "identity_header": "x-mizan-identity",
+        })
+    );
 
     // And the schema rejects what it should.
-    let broken: [(&str, Breaks); 7] = [
+    let broken: [(&str, Breaks); 8] = [
+        ("an auth section without its CSRF names", |d| {
+            d["auth"]["csrf"] = json!({});
+        }),
         ("another format", |d| {
             d.insert("format".into(), json!("other"));
         }),
@@ -166,4 +193,29 @@ fn schema_document_follows_its_schema() {
             "a document with {what} is rejected"
         );
     }
+}
+
+#[test]
+fn openapi_declares_the_session_csrf_and_bearer_schemes() {
+    let openapi = app().openapi();
+    let schemes = &openapi["components"]["securitySchemes"];
+    assert_eq!(schemes["mizanSession"]["in"], "cookie");
+    assert_eq!(schemes["mizanSession"]["name"], "mizan-session");
+    assert_eq!(schemes["mizanCsrf"]["in"], "header");
+    assert_eq!(schemes["mizanBearer"]["bearerFormat"], "JWT");
+    // A guarded mutation: the session with the CSRF header, or a bearer.
+    assert_eq!(
+        openapi["paths"]["/api/mizan/call/add_todo/"]["post"]["security"],
+        json!([{"mizanSession": [], "mizanCsrf": []}, {"mizanBearer": []}])
+    );
+    // A guarded context GET: no CSRF header on a safe method.
+    assert_eq!(
+        openapi["paths"]["/api/mizan/ctx/me/"]["get"]["security"],
+        json!([{"mizanSession": []}, {"mizanBearer": []}])
+    );
+    // A public function: none.
+    assert_eq!(
+        openapi["paths"]["/api/mizan/call/ping/"]["post"]["security"],
+        json!([])
+    );
 }

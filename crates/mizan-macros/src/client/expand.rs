@@ -40,6 +40,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
     let docs = docs(&function);
+    let reads = match &sig.cx_name {
+        Some(cx) => super::reads::caller_reads(cx, &function.block),
+        None => Vec::new(),
+    };
 
     let arg_idents: Vec<_> = sig.args().map(|(i, _)| i).collect();
     let arg_types: Vec<_> = sig.args().map(|(_, t)| t).collect();
@@ -127,8 +131,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         Some(Auth::Superuser) => quote!(__m::Guard::Superuser),
         Some(Auth::Predicate(path)) => {
             let text = quote!(#path).to_string().replace(' ', "");
-            quote_spanned!(path.span()=> __m::Guard::Predicate { check: #path, name: #text })
+            quote_spanned!(path.span()=> __m::Guard::Predicate { check: __guard, name: #text })
         }
+    };
+    let guard_fn = match &options.auth {
+        Some(Auth::Predicate(path)) => quote_spanned! {path.span()=>
+            fn __guard(cx: ::mizan::Cx) -> __m::BoxFuture<'static, ::mizan::Result<bool>> {
+                __m::predicate(#path, cx)
+            }
+        },
+        _ => quote!(),
     };
     let private = options.private;
     let route = match &options.route {
@@ -207,6 +219,8 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 )
             }
 
+            #guard_fn
+
             static __MIZAN_DEF: __m::FunctionDef = __m::FunctionDef {
                 name: #name,
                 api: #api,
@@ -217,6 +231,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 query: #query,
                 args: &[#( #arg_names ),*],
                 injected: &[#( #injected ),*],
+                reads: &[#( #reads ),*],
                 affects: &[#( #affects ),*],
                 scoped: #scoped,
                 guard: #guard,

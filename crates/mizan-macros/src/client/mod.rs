@@ -2,6 +2,7 @@
 
 mod expand;
 mod options;
+mod reads;
 mod signature;
 
 pub(crate) use expand::expand;

@@ -29,6 +29,8 @@ pub(crate) enum Param {
 
 pub(crate) struct Signature {
     pub(crate) cx: CxParam,
+    /// The context parameter's name, when it is a plain name.
+    pub(crate) cx_name: Option<Ident>,
     pub(crate) params: Vec<Param>,
     /// The whole return type (`mizan::Result<T>` or an alias of it).
     pub(crate) output: Type,
@@ -59,6 +61,7 @@ pub(crate) fn read(f: &mut ItemFn) -> syn::Result<Signature> {
         ));
     }
     let mut cx = CxParam::None;
+    let mut cx_name = None;
     let mut params = Vec::new();
     for (i, input) in sig.inputs.iter_mut().enumerate() {
         let FnArg::Typed(pt) = input else {
@@ -70,6 +73,9 @@ pub(crate) fn read(f: &mut ItemFn) -> syn::Result<Signature> {
         let marked = pt.attrs.iter().any(|a| a.path().is_ident("extract"));
         pt.attrs.retain(|a| !a.path().is_ident("extract"));
         if i == 0 && !marked {
+            if let Pat::Ident(pi) = &*pt.pat {
+                cx_name = Some(pi.ident.clone());
+            }
             match &*pt.ty {
                 Type::Reference(r) if r.mutability.is_none() => {
                     cx = CxParam::Ref((*r.elem).clone());
@@ -112,7 +118,15 @@ pub(crate) fn read(f: &mut ItemFn) -> syn::Result<Signature> {
         params.push(Param::Arg(pi.ident.clone(), (*pt.ty).clone()));
     }
     let output = output_type(&sig.output)?;
-    Ok(Signature { cx, params, output })
+    if matches!(cx, CxParam::None) {
+        cx_name = None;
+    }
+    Ok(Signature {
+        cx,
+        cx_name,
+        params,
+        output,
+    })
 }
 
 /// Whether the type is spelt `Cx` (`Cx`, `mizan::Cx`): how an owned context is told from

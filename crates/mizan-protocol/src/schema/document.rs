@@ -25,9 +25,37 @@ pub struct SchemaDocument {
     pub contexts: BTreeMap<String, ContextDoc>,
     /// Functions by name.
     pub functions: BTreeMap<String, FunctionDoc>,
+    /// How callers authenticate, when the API uses Mizan's own auth: the names every
+    /// client and backend must agree on (spec/PROTOCOL.md §9). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthDoc>,
     /// Shared JSON Schema definitions, referred to as `#/$defs/<name>`.
     #[serde(rename = "$defs", default)]
     pub defs: BTreeMap<String, Value>,
+}
+
+/// The authentication an API accepts (spec/PROTOCOL.md §9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthDoc {
+    /// The session cookie's name, when sessions are accepted.
+    pub session_cookie: Option<String>,
+    /// Whether `Authorization: Bearer <JWT>` is accepted.
+    pub bearer: bool,
+    /// The CSRF token's names.
+    pub csrf: CsrfDoc,
+    /// The response header that says the identity changed (sign-in, sign-out).
+    pub identity_header: String,
+}
+
+/// Where the CSRF token travels (spec/PROTOCOL.md §9.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrfDoc {
+    /// The cookie the server sets with the masked token (readable by scripts).
+    pub cookie: String,
+    /// The request header scripts send it in.
+    pub header: String,
+    /// The form field HTML forms send it in.
+    pub form_field: String,
 }
 
 /// One context.
@@ -76,6 +104,12 @@ pub struct FunctionDoc {
     pub auth: Option<String>,
     /// `private = true`.
     pub private: bool,
+    /// What the function reads of the caller, found without running it: reads through its
+    /// context parameter in its body (`cx.identity()`) and the extractors it takes
+    /// (`extractor http::header::map::HeaderMap`). A query's context response is private
+    /// when a function read the caller, declared or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads_caller: Vec<String>,
     /// `route` and `methods`.
     pub route: Option<RouteDoc>,
     /// `rev`.
@@ -150,6 +184,7 @@ impl SchemaDocument {
             base_path: base_path.to_owned(),
             contexts: BTreeMap::new(),
             functions,
+            auth: None,
             defs: BTreeMap::new(),
         };
         merge_defs(&mut doc, input_defs, output_defs);

@@ -124,6 +124,18 @@ pub fn lint(doc: &SchemaDocument) -> Vec<Diagnostic> {
                 at(),
             ));
         }
+        if f.kind == Kind::Query
+            && !f.private
+            && f.auth.is_none()
+            && let Some(read) = f.reads_caller.first()
+        {
+            let ctx = f.context.as_deref().unwrap_or(name);
+            out.push(Diagnostic::warning(
+                "reads-caller",
+                format!("query `{name}` reads the caller ({read}) but declares neither `private = true` nor `auth`: responses of context `{ctx}` are made private when it runs, but the schema, the generated client and caches are told they are public; declare `private = true`"),
+                at(),
+            ));
+        }
         if let Some(route) = &f.route {
             let (props, _) = arg_properties(&f.args);
             for param in route_params(&route.path) {

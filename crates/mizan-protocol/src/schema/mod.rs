@@ -6,8 +6,8 @@ mod openapi;
 mod types;
 
 pub use document::{
-    ContextDoc, FunctionDoc, Kind, ReturnPath, RouteDoc, SCHEMA_VERSION, SchemaDocument, Source,
-    arg_properties,
+    AuthDoc, ContextDoc, CsrfDoc, FunctionDoc, Kind, ReturnPath, RouteDoc, SCHEMA_VERSION,
+    SchemaDocument, Source, arg_properties,
 };
 pub use lint::{Diagnostic, Level, lint};
 pub use openapi::openapi;

@@ -9,11 +9,17 @@
 
 use serde_json::{Map, Value, json};
 
-use super::document::{FunctionDoc, Kind, ReturnPath, SchemaDocument, arg_properties};
+use super::document::{AuthDoc, FunctionDoc, Kind, ReturnPath, SchemaDocument, arg_properties};
 use super::lint::route_params;
 
-/// The security scheme of the caller's identity (spec/PROTOCOL.md §9).
+/// The security scheme of the caller's identity (spec/PROTOCOL.md §9), for an API with an
+/// identity resolver of its own.
 const IDENTITY: &str = "mizanIdentity";
+/// With Mizan's own auth: the session cookie, the CSRF header that goes with it on unsafe
+/// requests, and bearer JWTs.
+const SESSION: &str = "mizanSession";
+const CSRF: &str = "mizanCsrf";
+const BEARER: &str = "mizanBearer";
 
 /// The OpenAPI 3.1 document of an API.
 pub fn openapi(doc: &SchemaDocument) -> Value {
@@ -99,7 +105,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
             "operationId": format!("ctx_{name}"),
             "summary": summary(own_docs, || format!("Fetch context `{name}`")),
             "tags": [use_tag(&mut tags, "contexts")],
-            "security": security(guarded, ctx.private),
+            "security": security(doc.auth.as_ref(), false, guarded, ctx.private),
             "parameters": parameters,
             "responses": responses,
         });
@@ -116,7 +122,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
         }
         identity_used |= f.auth.is_some() || f.private;
         let summary = summary(&f.docs, || format!("Call `{name}`"));
-        let security = security(f.auth.is_some(), f.private);
+        let security = security(doc.auth.as_ref(), true, f.auth.is_some(), f.private);
         let description = f.docs.trim();
         let tag = use_tag(
             &mut tags,
@@ -161,7 +167,7 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
                     "operationId": format!("route_{name}_{}", m.to_lowercase()),
                     "summary": summary,
                     "tags": [tag],
-                    "security": security,
+                    "security": security_of(doc.auth.as_ref(), m != "GET", f),
                     "responses": responses,
                 });
                 if !description.is_empty() {
@@ -200,7 +206,34 @@ pub fn openapi(doc: &SchemaDocument) -> Value {
     schemas.insert("MizanError".into(), error_schema());
     schemas.insert("MizanInvalidation".into(), invalidation_schema());
     let mut components = json!({ "schemas": schemas });
-    if identity_used {
+    if let Some(auth) = &doc.auth {
+        let mut schemes = Map::new();
+        if let Some(cookie) = &auth.session_cookie {
+            schemes.insert(SESSION.into(), json!({
+                "type": "apiKey",
+                "in": "cookie",
+                "name": cookie,
+                "description": "The session cookie (HttpOnly) set at sign-in. Unsafe requests it authenticates must also pass the CSRF checks of spec/PROTOCOL.md §9.2.",
+            }));
+            schemes.insert(CSRF.into(), json!({
+                "type": "apiKey",
+                "in": "header",
+                "name": auth.csrf.header,
+                "description": format!("The masked CSRF token, copied from the `{}` cookie; required with the session cookie on every unsafe request (an HTML form sends it in the `{}` field instead).", auth.csrf.cookie, auth.csrf.form_field),
+            }));
+        }
+        if auth.bearer {
+            schemes.insert(BEARER.into(), json!({
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A JWT in `Authorization: Bearer`; a bearer header that fails verification is 401 and never falls back to the cookie. Exempt from CSRF.",
+            }));
+        }
+        if !schemes.is_empty() {
+            components["securitySchemes"] = Value::Object(schemes);
+        }
+    } else if identity_used {
         components["securitySchemes"] = json!({ IDENTITY: {
             "type": "http",
             "scheme": "bearer",
@@ -254,15 +287,41 @@ fn first_line(docs: &str) -> Option<&str> {
 }
 
 /// `security` of an operation: the identity when a guard requires it, the identity or none
-/// when the result depends on the caller (`private`), nothing otherwise.
-fn security(guarded: bool, private: bool) -> Value {
+/// when the result depends on the caller (`private`), nothing otherwise. With Mizan's own
+/// auth the identity is the session cookie (with the CSRF header on an `unsafe` method) or
+/// a bearer JWT.
+fn security(auth: Option<&AuthDoc>, unsafe_method: bool, guarded: bool, private: bool) -> Value {
+    let ways: Vec<Value> = match auth {
+        None => vec![json!({ IDENTITY: [] })],
+        Some(auth) => {
+            let mut ways = Vec::new();
+            if auth.session_cookie.is_some() {
+                ways.push(if unsafe_method {
+                    json!({ SESSION: [], CSRF: [] })
+                } else {
+                    json!({ SESSION: [] })
+                });
+            }
+            if auth.bearer {
+                ways.push(json!({ BEARER: [] }));
+            }
+            ways
+        }
+    };
     if guarded {
-        json!([{ IDENTITY: [] }])
+        Value::Array(ways)
     } else if private {
-        json!([{}, { IDENTITY: [] }])
+        let mut all = vec![json!({})];
+        all.extend(ways);
+        Value::Array(all)
     } else {
         json!([])
     }
+}
+
+/// [`security`] of one method of a function's route.
+fn security_of(auth: Option<&AuthDoc>, unsafe_method: bool, f: &FunctionDoc) -> Value {
+    security(auth, unsafe_method, f.auth.is_some(), f.private)
 }
 
 fn use_tag(tags: &mut Vec<&'static str>, tag: &'static str) -> &'static str {
@@ -411,6 +470,7 @@ mod tests {
             affects_params: false,
             auth: None,
             private: false,
+            reads_caller: Vec::new(),
             route: None,
             rev: 0,
             cache: None,

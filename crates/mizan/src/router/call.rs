@@ -10,6 +10,8 @@ use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::respond::respond;
 use super::run::{identify, invoke, traced};
+use crate::auth::csrf::Token;
+use crate::auth::session::SessionAuth;
 use crate::cx::Cx;
 use crate::error::{Error, Result};
 use crate::registry::FnEntry;
@@ -20,7 +22,7 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.call",
         function = %name,
         status = tracing::field::Empty,
@@ -44,7 +46,7 @@ async fn call(
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
     let (parts, body) = request.into_parts();
-    let cx = authorize(shared, entry, parts, seen).await?;
+    let (cx, _) = authorize(shared, entry, parts, seen).await?;
     // Every call says it is JSON, even with an empty body: a cross-site form or a
     // body-less `fetch` cannot send that without a CORS preflight, so it can never run a
     // mutation (zero-argument ones included).
@@ -70,16 +72,31 @@ async fn call(
 /// Resolves the caller, builds the request context and checks the function's guard,
 /// before anything about the arguments is looked at (so strangers learn nothing about
 /// them).
+///
+/// With Mizan's `Auth`, an unsafe request passes the CSRF checks first (before the guard,
+/// so a forged request learns nothing about it); the returned [`Token`] says whether an
+/// HTML form still has to show its token field.
 pub(crate) async fn authorize<'s>(
     shared: &Shared,
     entry: &FnEntry,
     parts: http::request::Parts,
     seen: &'s mut Option<Cx>,
-) -> Result<&'s Cx> {
+) -> Result<(&'s Cx, Token)> {
     let identity = identify(shared, &parts).await?;
+    let token = match &shared.csrf {
+        // A bearer request carries no ambient credential: exempt.
+        Some(csrf) if !parts.headers.contains_key(http::header::AUTHORIZATION) => {
+            let secret = identity
+                .as_ref()
+                .and_then(|i| i.extensions.get::<SessionAuth>())
+                .map(|a| a.secret);
+            csrf.check(&parts, secret.as_ref())?
+        }
+        _ => Token::Checked,
+    };
     let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
-    entry.def.guard.check(cx.caller())?;
-    Ok(cx)
+    entry.def.guard.check(cx).await?;
+    Ok((cx, token))
 }
 
 /// Runs and answers one authorized function call with decoded arguments.

@@ -29,7 +29,7 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let name = name.map(|Path(n)| n).unwrap_or_default();
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.ctx",
         context = %name,
         status = tracing::field::Empty,
@@ -67,7 +67,7 @@ async fn fetch(
     let identity = identify(shared, &parts).await?;
     let cx = seen.insert(Cx::new(shared.state.clone(), Some(parts), identity));
     for def in &ctx.functions {
-        def.guard.check(cx.caller())?;
+        def.guard.check(cx).await?;
     }
     let query = cx.uri().query();
     let params = Params::from_query_with(query.unwrap_or_default(), |p| {

@@ -26,6 +26,10 @@ pub(crate) struct Shared {
     /// The resolver's `vary()` headers as one `Vary` value (`None` without a resolver or
     /// when it reads no header).
     pub(crate) vary: Option<HeaderValue>,
+    /// The CSRF rules, with Mizan's own `Auth`.
+    pub(crate) csrf: Option<crate::auth::Csrf>,
+    /// The session layer, with `Auth` sessions.
+    pub(crate) sessions: Option<crate::auth::Sessions>,
     pub(crate) base_path: String,
     pub(crate) body_limit: usize,
     /// The longest accepted context query string, in bytes.
@@ -84,7 +88,10 @@ pub(crate) fn build(shared: &Arc<Shared>) -> Router {
         }
         router = router.route(path, method_router);
     }
-    router
+    match &shared.sessions {
+        Some(sessions) => sessions.apply(router),
+        None => router,
+    }
 }
 
 fn filter(method: &str) -> MethodFilter {

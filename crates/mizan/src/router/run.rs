@@ -22,6 +22,30 @@ use crate::invalidation::Invalidation;
 use crate::registry::FnEntry;
 use mizan_protocol::Params;
 
+/// Whether a per-request DEBUG span can be recorded: a subscriber takes DEBUG, or a `log`
+/// logger does (tracing forwards to `log` when no subscriber is set). Otherwise the spans
+/// are not built: with tracing's `log` feature on (axum turns it on) a disabled span still
+/// formats its fields for `log` on every request.
+pub(crate) fn spans_wanted() -> bool {
+    if tracing::dispatcher::has_been_set() {
+        tracing::level_filters::LevelFilter::current() >= tracing::Level::DEBUG
+    } else {
+        log::max_level() >= log::LevelFilter::Debug
+    }
+}
+
+/// `tracing::debug_span!`, or `Span::none()` when nothing can record it ([`spans_wanted`]).
+macro_rules! request_span {
+    ($($arg:tt)*) => {
+        if $crate::router::run::spans_wanted() {
+            tracing::debug_span!($($arg)*)
+        } else {
+            tracing::Span::none()
+        }
+    };
+}
+pub(crate) use request_span;
+
 /// Resolves the caller with the configured resolver; a resolver that panics is a 500 for
 /// this request.
 pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Identity>> {
@@ -41,7 +65,7 @@ pub(crate) async fn identify(shared: &Shared, parts: &Parts) -> Result<Option<Id
 
 /// Runs one function in its own span; a panic becomes a 500 for this call only.
 pub(crate) async fn invoke(def: &'static FunctionDef, cx: Cx, args: Arc<Value>) -> Result<Output> {
-    let span = tracing::debug_span!(
+    let span = request_span!(
         "mizan.fn",
         function = def.name,
         context = def.context_name().unwrap_or(""),
@@ -92,8 +116,12 @@ async fn finish(
             response.headers_mut().append(VARY, vary.clone());
         }
         let (mut parts, body) = response.into_parts();
+        if let Some(event) = cx.and_then(Cx::auth_event) {
+            parts.extensions.insert(event);
+        }
         let identity = cx.and_then(Cx::caller);
-        AssertUnwindSafe(resolver.on_response(identity, &mut parts))
+        let request = cx.and_then(Cx::head_parts);
+        AssertUnwindSafe(resolver.on_response(request, identity, &mut parts))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {

@@ -12,6 +12,7 @@ use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::call::{authorize, check_known, run};
 use super::run::traced;
+use crate::auth::csrf::{self, Token};
 use crate::cx::Cx;
 use crate::error::{Error, Result};
 use crate::registry::{Coerce, FnEntry};
@@ -22,7 +23,7 @@ pub(crate) async fn handle(
     path: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: Request,
 ) -> Response {
-    let span = tracing::debug_span!(
+    let span = super::run::request_span!(
         "mizan.route",
         function = name,
         path = %request.uri().path(),
@@ -50,7 +51,7 @@ async fn serve(
     let (parts, body) = request.into_parts();
     // The guard runs before the path parameters are decoded (spec: strangers learn
     // nothing about them).
-    let cx = authorize(shared, entry, parts, seen).await?;
+    let (cx, token) = authorize(shared, entry, parts, seen).await?;
     let path = path.map_err(|e| Error::bad_request(format!("invalid path parameter: {e}")))?;
 
     let mut text: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -90,6 +91,22 @@ async fn serve(
             return Err(Error::unsupported_media_type(format!(
                 "`{other}` is not accepted; send a form (application/x-www-form-urlencoded) or JSON"
             )));
+        }
+    }
+    if let Token::InForm(secret) = token {
+        // A session's HTML form without the header: its token field must match.
+        let field = shared
+            .csrf
+            .as_ref()
+            .map_or("csrf_token", |c| c.field_name());
+        match text.get(field).map(Vec::as_slice) {
+            Some([value]) => csrf::verify(value, &secret)?,
+            Some(_) => return Err(csrf::failed("the CSRF token field is given more than once")),
+            None => {
+                return Err(csrf::failed(&format!(
+                    "the CSRF token is missing: send it in the form's `{field}` field"
+                )));
+            }
         }
     }
     for (key, values) in text {

@@ -15,6 +15,8 @@ mizan::context!(pub(crate) TODOS = "todos");
 mizan::context!(pub(crate) SLOW = "slow");
 mizan::context!(pub(crate) ADMIN = "admin");
 mizan::context!(pub(crate) ME = "me");
+mizan::context!(pub(crate) GATED = "gated");
+mizan::context!(pub(crate) STAFF_CTX = "staff_ctx");
 
 /// Shared state.
 #[derive(Default)]
@@ -201,6 +203,43 @@ pub(crate) async fn admin_stats() -> Result<u32> {
 #[mizan::client(context = ME, private, cache = 5)]
 pub(crate) async fn my_profile(cx: &Cx) -> Result<Option<String>> {
     Ok(cx.identity().map(|i| i.id.clone()))
+}
+
+/// Who may see the gated functions: state read by an async guard predicate.
+#[derive(Clone, Default)]
+pub(crate) struct AllowList(pub(crate) Vec<&'static str>);
+
+/// An async predicate reading state and the identity through `Cx`.
+async fn allow_listed(cx: Cx) -> Result<bool> {
+    let list = cx.state::<AllowList>()?;
+    Ok(cx
+        .identity()
+        .is_some_and(|who| list.0.contains(&who.id.as_str())))
+}
+
+#[mizan::client(context = GATED, auth = allow_listed)]
+pub(crate) async fn gated_read() -> Result<u8> {
+    Ok(1)
+}
+
+#[mizan::client(auth = allow_listed, affects = [GATED])]
+pub(crate) async fn gated_write() -> Result<u8> {
+    Ok(2)
+}
+
+#[mizan::client(route = "/gated/{id}", methods = [GET], auth = allow_listed)]
+pub(crate) async fn gated_page(id: i64) -> Result<String> {
+    Ok(format!("page {id}"))
+}
+
+#[mizan::client(context = STAFF_CTX, auth = "staff")]
+pub(crate) async fn staff_read() -> Result<u8> {
+    Ok(3)
+}
+
+#[mizan::client(route = "/staff/{id}", methods = [GET], auth = "staff")]
+pub(crate) async fn staff_page(id: i64) -> Result<String> {
+    Ok(format!("staff {id}"))
 }
 
 /// A form route on the view path.

@@ -74,3 +74,58 @@ async fn guards_run_before_arguments_are_used() {
     let r = crate::support::get(&app(), "/api/mizan/ctx/admin/?garbage=1").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+/// One guard, three paths: the context GET, the call and the view route answer alike for
+/// every caller, with a built-in guard and with an async predicate reading state.
+#[tokio::test]
+async fn every_path_enforces_the_same_guard() {
+    let app = app();
+    // (guard, [context GET, call, view route], [anonymous, user, staff, root, editor])
+    let cases: [(&str, [&str; 3], [u16; 5]); 2] = [
+        (
+            "staff",
+            [
+                "GET /api/mizan/ctx/staff_ctx/",
+                "POST /api/mizan/call/staff_only/",
+                "GET /staff/1",
+            ],
+            [401, 403, 200, 200, 403],
+        ),
+        (
+            "allow_listed (async, reads state)",
+            [
+                "GET /api/mizan/ctx/gated/",
+                "POST /api/mizan/call/gated_write/",
+                "GET /gated/1",
+            ],
+            [401, 403, 200, 403, 200],
+        ),
+    ];
+    for (guard, paths, expected) in cases {
+        for path in paths {
+            let (method, uri) = path.split_once(' ').expect("method and uri");
+            let mut got = Vec::new();
+            for token in [
+                None,
+                Some("user"),
+                Some("staff"),
+                Some("root"),
+                Some("editor"),
+            ] {
+                let mut request = Request::builder().method(method).uri(uri);
+                if let Some(token) = token {
+                    request = request.header("authorization", format!("Bearer {token}"));
+                }
+                let body = if method == "POST" {
+                    request = request.header("content-type", "application/json");
+                    Body::from("{}")
+                } else {
+                    Body::empty()
+                };
+                let reply = send(&app, request.body(body).expect("request")).await;
+                got.push(reply.status.as_u16());
+            }
+            assert_eq!(got, expected, "{guard} on {path}");
+        }
+    }
+}

@@ -31,5 +31,6 @@ pub(crate) fn builder() -> mizan::Builder {
     Mizan::builder()
         .identity(tokens)
         .state(api::Store::default())
+        .state(api::AllowList(vec!["e1", "s1"]))
         .body_limit(64 * 1024)
 }

@@ -2,13 +2,32 @@
 //! guards that `auth = …` declares.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use http::HeaderName;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 
+pub mod auto;
+pub mod csrf;
+pub mod jwt;
+#[cfg(feature = "redis")]
+mod redis_store;
+pub mod session;
+
+pub use auto::{Auth, CookieSettings, IDENTITY_CHANGED, Sessions};
+pub use csrf::Csrf;
+pub use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+pub use jwt::{Jwt, JwtClaims};
+pub use mizan_protocol::mwt::MwtKeys;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
+pub use session::{User, Users};
+
+use crate::cx::Cx;
 use crate::error::{Error, Result};
 
 /// The caller of a request, as a resolver found it.
@@ -82,6 +101,12 @@ impl Identity {
         self
     }
 
+    /// An extension by type (set with [`with_extension`](Self::with_extension), or by a
+    /// resolver: [`JwtClaims`] for a JWT).
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
+
     /// Whether the identity has `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
@@ -105,15 +130,17 @@ pub trait IdentityResolver: Send + Sync + 'static {
     }
 
     /// Called with every response of a request the resolver saw (success or error), before
-    /// it is sent: a session scheme sets or clears its cookie here. `identity` is what
+    /// it is sent: a session scheme sets or clears its cookie here. `request` is the
+    /// request head (`None` when the request failed before Mizan kept it), `identity` what
     /// [`resolve`](Self::resolve) found (`None` when anonymous or when resolving failed).
     /// Default: nothing.
     fn on_response<'a>(
         &'a self,
+        request: Option<&'a Parts>,
         identity: Option<&'a Identity>,
         response: &'a mut http::response::Parts,
     ) -> BoxFuture<'a, ()> {
-        let _ = (identity, response);
+        let _ = (request, identity, response);
         Box::pin(std::future::ready(()))
     }
 }
@@ -170,7 +197,8 @@ impl IdentityResolver for BearerTokens {
     }
 }
 
-/// What `auth = …` requires of the caller.
+/// What `auth = …` requires of the caller, checked identically on context GETs, calls and
+/// view routes.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Guard {
@@ -182,23 +210,25 @@ pub enum Guard {
     Staff,
     /// `auth = "superuser"`.
     Superuser,
-    /// `auth = path::to::predicate`: an identity the predicate accepts.
+    /// `auth = path::to::predicate`: an identity the predicate accepts. The predicate is
+    /// either `fn(&Identity) -> bool` or an `async fn(Cx) -> bool` (or `-> Result<bool>`)
+    /// that may read state and the request; `#[mizan::client]` wraps either into `check`.
     Predicate {
-        /// The predicate.
-        check: fn(&Identity) -> bool,
+        /// The predicate, wrapped: whether the caller passes.
+        check: fn(Cx) -> BoxFuture<'static, Result<bool>>,
         /// Its path as written, for the schema and messages.
         name: &'static str,
     },
 }
 
 impl Guard {
-    /// Checks an identity: 401 when anonymous and one is needed, 403 when it lacks what the
-    /// guard requires.
+    /// Checks the caller of `cx`: 401 when anonymous and an identity is needed (a predicate
+    /// is not run for an anonymous caller), 403 when it lacks what the guard requires.
     ///
     /// A predicate that panics is a 500 for this request (logged), never a dropped
-    /// connection.
-    pub fn check(&self, identity: Option<&Identity>) -> Result<()> {
-        let Some(who) = identity else {
+    /// connection; a predicate that returns an error answers with that error.
+    pub async fn check(&self, cx: &Cx) -> Result<()> {
+        let Some(who) = cx.caller() else {
             return match self {
                 Guard::Public => Ok(()),
                 _ => Err(Error::unauthorized("authentication required")),
@@ -208,15 +238,15 @@ impl Guard {
             Guard::Public | Guard::Authenticated => true,
             Guard::Staff => who.staff || who.superuser,
             Guard::Superuser => who.superuser,
-            Guard::Predicate { check, name } => std::panic::catch_unwind(
-                std::panic::AssertUnwindSafe(|| check(who)),
-            )
-            .map_err(|panic| {
-                Error::internal(format!(
-                    "guard predicate `{name}` panicked: {}",
-                    panic_message(panic.as_ref())
-                ))
-            })?,
+            Guard::Predicate { check, name } => AssertUnwindSafe(check(cx.clone()))
+                .catch_unwind()
+                .await
+                .map_err(|panic| {
+                    Error::internal(format!(
+                        "guard predicate `{name}` panicked: {}",
+                        panic_message(panic.as_ref())
+                    ))
+                })??,
         };
         if allowed {
             Ok(())
@@ -234,6 +264,64 @@ impl Guard {
             Guard::Superuser => Some("superuser".into()),
             Guard::Predicate { name, .. } => Some(format!("predicate:{name}")),
         }
+    }
+}
+
+/// A function usable as `auth = path`: `fn(&Identity) -> bool`, or an `async fn(Cx)`
+/// returning `bool` or `Result<bool>`. `M` tells the two apart.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an `auth` predicate",
+    note = "an `auth` predicate is `fn(&Identity) -> bool` or `async fn(Cx) -> bool` (or `-> mizan::Result<bool>`)"
+)]
+pub trait Predicate<M>: Send + Sync + 'static {
+    /// Runs the predicate for the caller of `cx`.
+    fn run(self, cx: Cx) -> BoxFuture<'static, Result<bool>>;
+}
+
+/// [`Predicate`] marker: a plain function of the identity.
+#[derive(Debug)]
+pub enum OnIdentity {}
+
+/// [`Predicate`] marker: an async function of the request context.
+#[derive(Debug)]
+pub struct OnCx<R>(std::marker::PhantomData<R>);
+
+impl<F> Predicate<OnIdentity> for F
+where
+    F: FnOnce(&Identity) -> bool + Send + Sync + 'static,
+{
+    fn run(self, cx: Cx) -> BoxFuture<'static, Result<bool>> {
+        // Run when polled, so that a panic is caught with the future's.
+        Box::pin(async move { Ok(cx.caller().is_some_and(self)) })
+    }
+}
+
+impl<F, Fut, R> Predicate<OnCx<R>> for F
+where
+    F: FnOnce(Cx) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Allowed + 'static,
+{
+    fn run(self, cx: Cx) -> BoxFuture<'static, Result<bool>> {
+        Box::pin(async move { self(cx).await.allowed() })
+    }
+}
+
+/// What an async predicate returns: `bool`, or `Result<bool>` to answer with an error.
+pub trait Allowed: Send {
+    /// Whether the caller passes.
+    fn allowed(self) -> Result<bool>;
+}
+
+impl Allowed for bool {
+    fn allowed(self) -> Result<bool> {
+        Ok(self)
+    }
+}
+
+impl Allowed for Result<bool> {
+    fn allowed(self) -> Result<bool> {
+        self
     }
 }
 
