@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // builds the packages' dist/ when missing or stale (package names resolve to it)
+    globalSetup: ["scripts/vitest-setup.mjs"],
     projects: [
       {
         test: {

@@ -148,8 +148,8 @@ export function decodeHeaders(fields) {
         out.push(text);
         continue;
       }
-      const value = parseJson(text);
-      const { context, params } = value;
+      // plain JSON: §4.2's stricter checks are for parameters a server decodes (§7.4)
+      const { context, params } = JSON.parse(text);
       if (typeof context !== "string" || params === null || typeof params !== "object" || Array.isArray(params)) {
         throw new Error(`invalid X-Mizan-Invalidate item: ${text}`);
       }

@@ -4,10 +4,11 @@
 // renders the same markup, so one suite drives all three. `E2E_FRAMEWORKS=vue,svelte` runs
 // some of them only.
 //
-// Run by scripts/test (`node --test tests/e2e/`), after it has built the example binary and
-// the front ends (`web*/dist-e2e`). Needs /usr/bin/chromium (scripts/test installs it). The
-// binary's path comes from cargo (so CARGO_TARGET_DIR and the like are honoured); run alone,
-// the test builds the example first.
+// Run by scripts/test (`node --test tests/e2e/`); runs alone too. It builds what it serves
+// first: the packages' dist (when missing or stale), each front end in development mode
+// (`web*/dist-e2e`) and the example binary (a no-op when scripts/test has built it). Needs
+// /usr/bin/chromium (scripts/test installs it). The binary's path comes from cargo (so
+// CARGO_TARGET_DIR and the like are honoured).
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -19,6 +20,8 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+
+import { buildPackages } from "../../scripts/build-packages.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The front ends: name → the directory of its development build. */
@@ -35,6 +38,22 @@ const frameworks = (process.env.E2E_FRAMEWORKS ?? Object.keys(FRONT_ENDS).join("
     return true;
   });
 const work = mkdtempSync(join(tmpdir(), "mizan-e2e-"));
+
+/** Builds a front end as a developer runs it (development mode: React's StrictMode double
+ *  mount, the devtools panel) into its `dist-e2e`, over the packages' dist. The runner loads
+ *  vite.config.ts, which imports @mizan/vite (TypeScript source). */
+async function buildFrontEnd(framework) {
+  await buildPackages();
+  const vite = join(root, "node_modules", "vite", "bin", "vite.js");
+  const args = [vite, "build", "--configLoader", "runner", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
+  const r = spawnSync(process.execPath, args, {
+    cwd: dirname(FRONT_ENDS[framework]),
+    env: { ...process.env, NODE_ENV: "development" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`the front end build (vite ${args.slice(1).join(" ")}) failed (exit ${r.status})`);
+}
 
 /** The example server's executable, as cargo reports it: `cargo build` is a no-op when
  *  scripts/test has built it already, and it knows the target directory (CARGO_TARGET_DIR,
@@ -104,6 +123,7 @@ const apiResponses = [];
 const redirects = [];
 
 before(async () => {
+  for (const framework of frameworks) await buildFrontEnd(framework);
   binary = exampleBinary();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -410,6 +430,10 @@ for (const framework of frameworks) {
       await settled(page, log);
       const panel = page.locator("#devtools [data-mizan-devtools]");
       await panel.locator('[data-entries] tr[data-key="todos?project=1"]').waitFor();
+      // mounted before the first render, the panel saw the page's first fetches and their cause
+      for (const key of ["projects", "todos?project=1"])
+        await panel.locator(`[data-log] tr[data-key="${key}"][data-cause="mount"]`).first().waitFor({ timeout: 2000 });
+      assert.equal(await panel.locator('[data-log] tr[data-cause="(before devtools)"]').count(), 0);
       await page.getByLabel("New todo in project 1").fill("Seen by devtools");
       await page.getByLabel("New todo in project 1").press("Enter");
       await project1(page).getByText("Seen by devtools").waitFor();

@@ -10,13 +10,12 @@
  *  is written as the double it holds (`1e+23`), not with the digits a Rust backend would keep.
  *  Pass such a value as a `bigint` to get its exact decimal digits, the backend's form; better,
  *  send such ids as strings. */
-export function canonicalJson(value: unknown): string {
-  const v = value as { toJSON?: () => unknown } & Record<string, unknown>;
+export function canonicalJson(v: any): string {
   if (typeof v == "bigint") return "" + v;
   if (typeof v == "number" && !isFinite(v)) throw new TypeError("not JSON: " + v);
   if (v && typeof v == "object") {
     if (typeof v.toJSON == "function") return canonicalJson(v.toJSON());
-    if (Array.isArray(v)) return "[" + v.map((x) => (x === undefined ? "null" : canonicalJson(x))).join() + "]";
+    if (Array.isArray(v)) return "[" + v.map((x) => canonicalJson(x) ?? "null").join() + "]";
     return (
       "{" +
       Object.keys(v)
@@ -27,5 +26,5 @@ export function canonicalJson(value: unknown): string {
       "}"
     );
   }
-  return JSON.stringify(v);
+  return JSON.stringify(v); // undefined for undefined (and functions): `null` in an array
 }

@@ -16,25 +16,26 @@ import type {
   Params,
 } from "./types";
 
-// Private members end with `_`: the build mangles them to short names (scripts/bundle-size.mjs,
-// esbuild `mangleProps: /_$/`), so the source reads well and the bundle stays small. Nothing
-// outside this package may rely on them.
+// Private members end with `_`: the package build mangles them to short names
+// (scripts/build-packages.mjs, esbuild `mangleProps: /_$/`), so the source reads well and the
+// bundle stays small. Nothing outside this package may rely on them; the `@internal` ones are
+// left out of the declarations.
 
-/** One (context, canonical params) entry. */
-interface Entry {
-  /** the context, key and a private frozen copy of the params */
-  descriptor_: ContextDescriptor<Params, unknown>;
+/** One (context, canonical params) entry: its context, key and a private frozen copy of the
+ *  params, and what the client keeps for it. */
+interface Entry extends ContextDescriptor<Params, unknown> {
   /** the current state, replaced (never mutated) on change */
   state_: EntryState<unknown>;
-  /** one wrapper per subscription → whether it is active; passive ones (`enabled: false`) see
-   *  changes but never fetch */
-  listeners_: Map<() => void, boolean>;
+  /** one wrapper per subscription, passive ones (`enabled: false`) included: they see changes
+   *  but never fetch */
+  listeners_: Set<() => void>;
+  /** how many subscriptions are active (not passive): the entry is on screen */
+  active_: number;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
-  /** aborts the in-flight fetch (GC, an invalidation that restarts it) */
-  abort_?: AbortController;
-  /** bumped by every fetch and by GC: a response of an older generation is dropped */
-  generation_: number;
+  /** aborts the in-flight fetch (GC, an invalidation that restarts it); replaced by every
+   *  fetch and cleared by GC, so a response whose controller is no longer this one is dropped */
+  abort_?: AbortController | undefined;
   /** invalidated since the last fetch started: the next one must not be answered from the
    *  browser's HTTP cache (context responses may carry max-age) */
   revalidate_?: boolean;
@@ -65,8 +66,6 @@ const MAX_CHAIN = 3;
 export const noop = () => {};
 /** Bundlers replace `process.env.NODE_ENV`; Node and Bun have it. */
 declare const process: { env: { NODE_ENV?: string } };
-const JSON_TYPE = { "Content-Type": "application/json" };
-const CLIENT = { "X-Mizan-Client": "1" };
 const isServer = typeof window == "undefined";
 
 /** Runs a listener or callback; what it throws is reported (console.error), never thrown into
@@ -86,35 +85,12 @@ const unrefTimeout = (run: () => void, ms: number) => {
   return timer;
 };
 
-/** The error for a request that produced no usable response. */
-const failure = (thrown: unknown, signal?: AbortSignal | null) =>
-  signal?.aborted
-    ? new MizanError("aborted")
-    : thrown instanceof MizanError
-      ? thrown
-      : new MizanError("network", "" + thrown);
-
 /** The JSON body of a response; a MizanError for an error status or a body that is not JSON. */
 const read = async (res: Response, signal?: AbortSignal | null): Promise<any> => {
   const body = await res.json().catch(noop);
-  if (signal?.aborted) throw failure(0, signal);
+  if (signal?.aborted) throw new MizanError("aborted");
   if (!res.ok || body === undefined) throw MizanError.fromBody(res.status, body);
   return body;
-};
-
-/** Waits `ms`, rejecting with "aborted" when the signal fires first. */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(new MizanError("aborted"));
-    });
-  });
-
-/** Resolves once the entry has no fetch in flight, restarted fetches included. */
-const idle = async (entry: Entry) => {
-  while (entry.inFlight_) await entry.inFlight_.catch(noop);
 };
 
 /** Whether some member of `patch` differs from the same member of `object` (shallow). */
@@ -122,10 +98,14 @@ export const differs = (patch: object, object: object) =>
   Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
 
 /** Whether an entry has an active (fetching) observer: it is on screen. */
-const observed = (entry: Entry) => [...entry.listeners_.values()].includes(true);
+const observed = (entry: Entry) => entry.active_ > 0;
 
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
 export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
+
+/** A value, or the result of a function of `arg` (an updater, a placeholder function). */
+export const evaluate = <T, A>(value: T | ((arg: A) => T), arg: A): T =>
+  typeof value == "function" ? (value as (arg: A) => T)(arg) : value;
 
 /** A deep-frozen value (the params an entry keeps). */
 const freeze = <T>(value: T): T => {
@@ -136,10 +116,8 @@ const freeze = <T>(value: T): T => {
 export class MizanClient {
   /** context name → key → entry: a scoped invalidation looks at its context's entries only */
   private entries_ = new Map<string, Map<string, Entry>>();
-  /** the entries hit by the invalidations of the current round */
+  /** the entries hit by the invalidations of the current round (one microtask) */
   private round_ = new Map<Entry, Pending>();
-  /** the current round: refreshes `round_` one microtask after its first invalidation */
-  private roundDone_: Promise<void> | undefined;
   /** tombstones: context name → Date.now() of its latest invalidation */
   private invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
@@ -149,7 +127,7 @@ export class MizanClient {
 
   constructor(options: ClientOptions = {}) {
     this.options_ = options;
-    if (options.hydrate) this.hydrate(options.hydrate);
+    this.hydrate(options.hydrate ?? {});
     if (!isServer) {
       const refetchObserved = (cause: Cause) => () =>
         document.visibilityState != "hidden" &&
@@ -169,7 +147,7 @@ export class MizanClient {
   /** Every entry the client holds (for the devtools). */
   entries(): { key: string; context: string; params: Params; state: EntryState<unknown>; observers: number }[] {
     const out: ReturnType<MizanClient["entries"]> = [];
-    this.each_(({ descriptor_: { key, context, params }, state_: state, listeners_ }) =>
+    this.each_(({ key, context, params, state_: state, listeners_ }) =>
       out.push({ key, context, params, state, observers: listeners_.size }),
     );
     return out;
@@ -182,12 +160,14 @@ export class MizanClient {
   subscribe<P extends Params, D>(d: ContextDescriptor<P, D>, listener: () => void, passive?: boolean): () => void {
     const entry = this.entry_(d);
     const subscription = () => listener();
-    const first = !passive && !observed(entry);
     clearTimeout(entry.gcTimer_);
-    entry.listeners_.set(subscription, !passive);
-    if (first && !entry.inFlight_ && needsFetch(entry.state_)) this.start_(entry, "mount");
+    entry.listeners_.add(subscription);
+    if (!passive && !entry.active_++ && !entry.inFlight_ && needsFetch(entry.state_)) this.start_(entry, "mount");
     return () => {
-      if (entry.listeners_.delete(subscription) && !entry.listeners_.size) this.gc_(entry);
+      if (entry.listeners_.delete(subscription)) {
+        if (!passive) entry.active_--;
+        if (!entry.listeners_.size) this.gc_(entry);
+      }
     };
   }
 
@@ -198,9 +178,9 @@ export class MizanClient {
   }
 
   /** The data of a fresh entry without a request; otherwise fetch() (prefetching). */
-  ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
+  async ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
     const entry = this.entry_(d);
-    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : Promise.resolve(entry.state_.data as D);
+    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : (entry.state_.data as D);
   }
 
   /** Replace an entry's data (creating the entry): a value, or an updater of the current data
@@ -209,16 +189,10 @@ export class MizanClient {
    *  updates (a call's `optimistic` option), which roll it back on error. */
   setData<P extends Params, D>(d: ContextDescriptor<P, D>, updater: D | ((previous: D | undefined) => D | undefined)): void {
     const entry = this.entry_(d);
-    const data =
-      typeof updater == "function" ? (updater as (previous: unknown) => unknown)(entry.state_.data) : updater;
+    const data = evaluate(updater as unknown, entry.state_.data);
     if (data === undefined) return;
     const before = this.recording_?.get(entry)?.[0] ?? entry.state_;
-    this.set_(entry, {
-      status: "success",
-      data: replaceEqualDeep(entry.state_.data, data),
-      error: undefined,
-      updatedAt: Date.now(),
-    });
+    this.succeed_(entry, data);
     this.recording_?.set(entry, [before, entry.state_.data]);
   }
 
@@ -231,8 +205,7 @@ export class MizanClient {
   call<A, R>(c: CallDescriptor<A, R>, args: A, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<R> {
     return this.post_(
       this.base_() + "/call/" + c.fn + "/",
-      { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal ?? null },
-      c.view ? { ...JSON_TYPE, ...CLIENT } : JSON_TYPE,
+      { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal },
       c.view,
       "mutation:" + c.fn,
       options.settle,
@@ -253,10 +226,11 @@ export class MizanClient {
         : form;
     let { action, body } = given;
     const method = (given.method || "GET").toUpperCase();
-    if (!(body instanceof URLSearchParams) && ![...body.values()].some((v) => typeof v != "string"))
-      body = new URLSearchParams(body as unknown as string[][]);
-    if (method == "GET") action = action.replace(/[?#].*/, "") + "?" + body;
-    return this.post_(action, { method, body: method == "GET" ? null : body }, CLIENT, true, "route:" + action) as Promise<Response>;
+    // (a URLSearchParams is copied)
+    if ([...body.values()].every((v) => typeof v == "string")) body = new URLSearchParams(body as unknown as string[][]);
+    const get = method == "GET";
+    if (get) action = action.replace(/[?#].*/, "") + "?" + body;
+    return this.post_(action, { method, body: get ? null : body }, true, "route:" + action) as Promise<Response>;
   }
 
   /** Apply invalidations: matching observed entries refetch in one batch (one microtask), an
@@ -291,13 +265,7 @@ export class MizanClient {
       if (updatedAt <= entry.state_.updatedAt) continue;
       const invalidated = (this.invalidatedAt_.get(context) ?? 0) >= updatedAt;
       entry.revalidate_ ||= invalidated;
-      this.set_(entry, {
-        status: "success",
-        data: replaceEqualDeep(entry.state_.data, value),
-        error: undefined,
-        updatedAt,
-        stale: !!stale || invalidated,
-      });
+      this.succeed_(entry, value, { updatedAt, stale: !!stale || invalidated });
       if (entry.state_.stale && observed(entry) && !entry.inFlight_) this.start_(entry, "hydrate");
     }
   }
@@ -306,8 +274,8 @@ export class MizanClient {
    *  its data arrived is exported as stale (the page shows it and refetches it). */
   dehydrate(): HydrationData {
     const out: HydrationData = {};
-    this.each_(({ descriptor_, state_: { status, data, updatedAt, stale } }) => {
-      if (status == "success") out[descriptor_.key] = { context: descriptor_.context, params: descriptor_.params, data, updatedAt, stale };
+    this.each_(({ key, context, params, state_: { status, data, updatedAt, stale } }) => {
+      if (status == "success") out[key] = { context, params, data, updatedAt, stale };
     });
     return out;
   }
@@ -358,15 +326,15 @@ export class MizanClient {
     let entry = this.find_(d);
     if (!entry) {
       const { context, key } = d;
-      let entries = this.entries_.get(context);
-      if (!entries) this.entries_.set(context, (entries = new Map()));
-      entries.set(
+      (this.entries_.get(context) ?? this.entries_.set(context, new Map()).get(context)!).set(
         key,
         (entry = {
-          descriptor_: { context, key, params: freeze(structuredClone(d.params)) },
+          context,
+          key,
+          params: freeze(structuredClone(d.params)),
           state_: INITIAL,
-          listeners_: new Map(),
-          generation_: 0,
+          listeners_: new Set(),
+          active_: 0,
           revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
         }),
       );
@@ -383,9 +351,8 @@ export class MizanClient {
     if (ms < 2 ** 31)
       entry.gcTimer_ = unrefTimeout(() => {
         entry.abort_?.abort();
-        entry.generation_++;
-        entry.inFlight_ = undefined;
-        this.entries_.get(entry.descriptor_.context)?.delete(entry.descriptor_.key);
+        entry.abort_ = entry.inFlight_ = undefined;
+        this.entries_.get(entry.context)?.delete(entry.key);
       }, ms);
   }
 
@@ -393,20 +360,37 @@ export class MizanClient {
   private set_(entry: Entry, patch: Partial<EntryState<unknown>>) {
     if (differs(patch, entry.state_)) {
       entry.state_ = { ...entry.state_, ...patch };
-      entry.listeners_.forEach((_, notify) => guard(notify));
+      entry.listeners_.forEach(guard); // (our wrappers, which pass no argument on)
     }
   }
 
-  /** fetch() with the hook's headers and ours; no response at all is a MizanError. */
-  private async send_(url: string, init: RequestInit, own: Record<string, string> = {}): Promise<Response> {
+  /** New data (structurally shared with the current data) and no error. */
+  private succeed_(entry: Entry, data: unknown, patch?: Partial<EntryState<unknown>>) {
+    this.set_(entry, {
+      status: "success",
+      data: replaceEqualDeep(entry.state_.data, data),
+      error: undefined,
+      updatedAt: Date.now(),
+      ...patch,
+    });
+  }
+
+  /** fetch() with the hook's headers and ours (a JSON body's type; X-Mizan-Client on the view
+   *  path); no response at all is a MizanError. */
+  private async send_(url: string, init: RequestInit, view?: boolean): Promise<Response> {
     try {
       // Without a hook, fetch is called synchronously (no await in between).
       const hook = this.options_.headers;
       const headers = new Headers(hook && (await hook()));
-      for (const [k, v] of Object.entries(own)) headers.set(k, v);
+      if (typeof init.body == "string") headers.set("Content-Type", "application/json");
+      if (view) headers.set("X-Mizan-Client", "1");
       return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
     } catch (thrown) {
-      throw failure(thrown, init.signal);
+      throw init.signal?.aborted
+        ? new MizanError("aborted")
+        : thrown instanceof MizanError
+          ? thrown
+          : new MizanError("network", "" + thrown);
     }
   }
 
@@ -415,20 +399,20 @@ export class MizanClient {
    *  `depth` counts the context responses whose run-time invalidations led here. */
   private start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
     entry.abort_?.abort();
-    const generation = ++entry.generation_;
-    const { signal } = (entry.abort_ = new AbortController());
+    const controller = (entry.abort_ = new AbortController());
+    const { signal } = controller;
     const retry = this.options_.retry;
     const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
-    const { context, key } = entry.descriptor_;
+    const { context, key } = entry;
     // key = context + "" or "?" + canonical query
     const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
     // unchanged) instead of serving its cached copy of what just changed.
-    const init: RequestInit = entry.revalidate_ ? { signal, cache: "no-cache" } : { signal };
+    const init: RequestInit = { signal, cache: entry.revalidate_ ? "no-cache" : undefined };
     entry.revalidate_ = false;
     this.emit_("fetch", { key, cause });
     const run = async (): Promise<unknown> => {
-      for (let failures = 0; ; failures++) {
+      for (let failures = 0; ; ) {
         this.set_(entry, { fetchStatus: "fetching", failureCount: failures });
         let res: Response | undefined;
         let data: unknown;
@@ -439,7 +423,7 @@ export class MizanClient {
         } catch (thrown) {
           error = thrown as MizanError; // send_() and read() throw nothing else
         }
-        if (generation != entry.generation_) {
+        if (controller != entry.abort_) {
           // Superseded (restarted by an invalidation, or collected): the caller gets the newer
           // fetch's answer, the entry is left to it.
           if (entry.inFlight_) return entry.inFlight_;
@@ -447,35 +431,34 @@ export class MizanClient {
           return data;
         }
         if (!error) {
-          this.set_(entry, {
-            status: "success",
-            fetchStatus: "idle",
-            data: replaceEqualDeep(entry.state_.data, data),
-            error: undefined,
-            updatedAt: Date.now(),
-            failureCount: 0,
-            stale: false,
-          });
+          this.succeed_(entry, data, { fetchStatus: "idle", failureCount: 0, stale: false });
           this.emit_("success", { key, data });
           // Run-time invalidations of a context response (§5.3); not of this entry, whose
           // data is newer than them.
           this.applyHeader_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
           return entry.state_.data;
         }
-        if (failures >= retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
-          this.set_(entry, { status: "error", fetchStatus: "idle", error, failureCount: failures + 1 });
+        if (++failures > retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
+          this.set_(entry, { status: "error", fetchStatus: "idle", error, failureCount: failures });
           this.emit_("error", { key, error });
           throw error;
         }
-        this.set_(entry, { fetchStatus: "paused", failureCount: failures + 1 });
-        let ms = Math.min(maxDelay, baseDelay * 2 ** failures) * (0.5 + Math.random() / 2);
+        this.set_(entry, { fetchStatus: "paused", failureCount: failures });
+        let ms = Math.min(maxDelay, baseDelay * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
         const after = res?.headers.get("retry-after");
         if (after) {
           // delay-seconds or an HTTP date
           const given = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
           if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
         }
-        await sleep(ms, signal);
+        // the wait, rejecting with "aborted" when the entry's signal fires first
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, ms);
+          signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(new MizanError("aborted"));
+          });
+        });
       }
     };
     const promise: Promise<unknown> = (entry.inFlight_ = run().finally(() => {
@@ -485,58 +468,54 @@ export class MizanClient {
     return promise;
   }
 
-  /** An invalidated entry is stale; it refetches at once (aborting a fetch in flight, whose
-   *  answer may predate the change) when observed or fetching, else on its next observer. */
-  private refresh_(entry: Entry, [cause, depth]: Pending) {
-    entry.revalidate_ = true;
-    this.set_(entry, { stale: true });
-    if (entry.inFlight_ || observed(entry)) this.start_(entry, cause, depth);
-  }
-
   private async applyHeader_(headers: Headers, cause: Cause, skip?: Entry, depth?: number) {
     return this.invalidate_(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), cause, skip, depth);
   }
 
-  private invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+  private async invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
     const hit: Entry[] = [];
     for (const item of list) {
       const context = typeof item == "string" ? item : item.context;
       this.invalidatedAt_.set(context, Date.now());
       this.entries_.get(context)?.forEach((entry) => {
-        if (entry != skip && hits(item, context, entry.descriptor_.params)) hit.push(entry);
+        if (entry != skip && hits(item, context, entry.params)) hit.push(entry);
       });
     }
-    if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.descriptor_.key) });
-    if (depth > MAX_CHAIN) {
-      // Context responses invalidating each other: stop the loop (the entries stay stale, so
-      // their next observer refetches them).
-      if (process.env.NODE_ENV != "production")
-        console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
-      hit.forEach((entry) => this.set_(entry, { stale: true }));
-      return Promise.resolve();
+    if (list.length) this.emit_("invalidate", { list, cause, keys: hit.map((entry) => entry.key) });
+    // An invalidated entry is stale, and its next fetch revalidates the HTTP cache. It
+    // refetches in the round (aborting a fetch in flight, whose answer may predate the change)
+    // when observed or fetching, else on its next observer; a chain of context responses
+    // invalidating each other is stopped (the entries stay stale).
+    for (const entry of hit) {
+      entry.revalidate_ = true;
+      this.set_(entry, { stale: true });
+      if (depth <= MAX_CHAIN && !this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
     }
-    for (const entry of hit) if (!this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
-    // One round per microtask: whatever is invalidated before it runs (the body and headers of
-    // one response, several responses) refreshes each entry once.
-    this.roundDone_ ??= Promise.resolve().then(() => {
-      const round = this.round_;
-      this.round_ = new Map();
-      this.roundDone_ = undefined;
-      round.forEach((pending, entry) => this.refresh_(entry, pending));
-    });
-    return this.roundDone_.then(() => Promise.all(hit.map(idle))).then(noop);
+    if (depth > MAX_CHAIN && process.env.NODE_ENV != "production")
+      console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
+    // One round per microtask: whatever is invalidated before the first of these calls resumes
+    // (the body and headers of one response, several responses) refetches each entry once.
+    await 0;
+    const round = this.round_;
+    this.round_ = new Map();
+    round.forEach(([cause, depth], entry) => (entry.inFlight_ || observed(entry)) && this.start_(entry, cause, depth));
+    // once each has no fetch in flight, restarted fetches included
+    await Promise.all(
+      hit.map(async (entry) => {
+        while (entry.inFlight_) await entry.inFlight_.catch(noop);
+      }),
+    );
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
-  private async post_(url: string, init: RequestInit, own: Record<string, string>, view: boolean, cause: Cause, settle?: boolean) {
-    const res = await this.send_(url, init, own);
+  private async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
+    const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
     const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
-    if (settle ?? true) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, this.options_.settleTimeout ?? 5e3)))]);
-      clearTimeout(timer);
-    }
+    // (the timer may run out after the call settled: it does nothing then, and keeps no
+    // process alive)
+    if (settle ?? true)
+      await Promise.race([done, new Promise<void>((resolve) => unrefTimeout(resolve, this.options_.settleTimeout ?? 5e3))]);
     const to = res.headers.get("x-mizan-redirect");
     if (view && to) (this.options_.navigate ?? ((url) => location.assign(url)))(to);
     return view ? res : body.result;

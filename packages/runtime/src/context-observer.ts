@@ -1,5 +1,6 @@
-import { differs, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { differs, evaluate, INITIAL, type MizanClient, needsFetch, noop } from "./client";
 import { MizanError } from "./mizan-error";
+import { Observer } from "./observer";
 import { replaceEqualDeep } from "./replace-equal-deep";
 import { type SkipToken, skipToken } from "./skip-token";
 import type { ContextDescriptor, EntryState, FetchStatus, Params } from "./types";
@@ -36,28 +37,19 @@ export interface ContextResult<S, D = S> extends EntryState<S> {
  * while rendering, and binds `subscribe`/`getResult` (stable functions) to its reactivity:
  * `getResult()` returns the same object until something it shows changes.
  */
-export class ContextObserver<P extends Params, D, S = D> {
-  private client_: MizanClient;
-  private descriptor_: ContextDescriptor<P, D> | SkipToken;
-  private options_: ContextObserverOptions<D, S> = {};
-  private result_: ContextResult<S, D> | undefined;
+export class ContextObserver<P extends Params, D, S = D> extends Observer<
+  ContextDescriptor<P, D> | SkipToken,
+  ContextObserverOptions<D, S>
+> {
+  private declare result_: ContextResult<S, D> | undefined;
   /** the last entry data this observer showed: keepPreviousData's `previous` */
-  private previousData_: D | undefined;
+  private declare previousData_: D | undefined;
   /** the input, function and output of the last select() */
-  private selectedFrom_: unknown;
-  private selectFn_: unknown;
-  private selected_: unknown;
+  private declare selection_: [from: unknown, select: unknown, selected: unknown] | undefined;
 
+  // Only to infer D from the descriptor rather than from the options.
   constructor(client: MizanClient, d: ContextDescriptor<P, D> | SkipToken, options?: ContextObserverOptions<NoInfer<D>, S>) {
-    this.client_ = client;
-    this.descriptor_ = d;
-    this.options_ = options ?? {};
-  }
-
-  /** The descriptor (or skipToken) and options of the current render; notifies nobody. */
-  setOptions(d: ContextDescriptor<P, D> | SkipToken, options: ContextObserverOptions<D, S> = {}): void {
-    this.descriptor_ = d;
-    this.options_ = options;
+    super(client, d, options);
   }
 
   /** Subscribes to the current descriptor's entry (actively, unless `enabled: false`). */
@@ -74,19 +66,14 @@ export class ContextObserver<P extends Params, D, S = D> {
     let isPlaceholderData = false;
     // the last data shown is keepPreviousData's `previous` (adapters read every change)
     if (data !== undefined) this.previousData_ = state.data;
-    else if (placeholderData !== undefined) {
-      data =
-        typeof placeholderData == "function"
-          ? (placeholderData as (previous: D | undefined) => D | undefined)(this.previousData_)
-          : placeholderData;
-      isPlaceholderData = data !== undefined;
-    }
+    else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {
-      if (data !== this.selectedFrom_ || select !== this.selectFn_)
-        this.selected_ = replaceEqualDeep(this.selected_, select(data as D));
-      this.selectedFrom_ = data;
-      this.selectFn_ = select;
-      data = this.selected_;
+      const [from, fn, selected] = this.selection_ ?? [];
+      this.selection_ = [
+        data,
+        select,
+        (data = data === from && select === fn ? selected : replaceEqualDeep(selected, select(data as D))),
+      ];
     }
     // An entry that needs a fetch and has no active observer yet fetches when this one
     // subscribes: say so on the first render already.
@@ -110,8 +97,9 @@ export class ContextObserver<P extends Params, D, S = D> {
   };
 
   /** Fetch now; rejects with a MizanError "skipToken" for skipToken. */
-  refetch = (): Promise<D> => {
+  refetch = async (): Promise<D> => {
     const d = this.descriptor_;
-    return d == skipToken ? Promise.reject(new MizanError("skipToken")) : this.client_.fetch(d);
+    if (d == skipToken) throw new MizanError("skipToken");
+    return this.client_.fetch(d);
   };
 }

@@ -1,12 +1,18 @@
 /**
  * `@mizan/runtime/devtools`: a small panel, in plain DOM, listing the client's entries and, for
  * every fetch, what caused it — the mutation (in this tab or another), a response header, a
- * push, focus, a mount. A separate entry point: the kernel bundle does not pay for it; load it
- * in development only:
+ * push, focus, a mount. A separate entry point: the kernel bundle does not pay for it. Mount
+ * it in development only, and before the first render, so that it sees the first fetches:
  *
  * ```ts
- * if (import.meta.env.DEV) import("@mizan/runtime/devtools").then((d) => d.mountDevtools(client));
+ * import { mountDevtools } from "@mizan/runtime/devtools";
+ * const client = new MizanClient();
+ * if (import.meta.env.DEV) mountDevtools(client); // a production build drops it, import included
+ * createRoot(root).render(…);
  * ```
+ *
+ * The panel learns causes from `client.on("fetch")`, so a fetch that started before it was
+ * mounted (a panel imported lazily) is listed with the cause `(before devtools)`.
  */
 import type { MizanClient } from "./client";
 import type { Cause } from "./types";
@@ -41,6 +47,9 @@ const STYLE = `
 .mizan-devtools .mz-cause{color:#9cc3ff}
 `;
 
+/** The cause shown for a fetch that started before the panel was mounted. */
+const BEFORE = "(before devtools)";
+
 const time = (ms: number) => new Date(ms).toLocaleTimeString(undefined, { hour12: false });
 
 /** Mounts the panel; returns the function that removes it and stops listening. */
@@ -66,6 +75,10 @@ export function mountDevtools(client: MizanClient, options: DevtoolsOptions = {}
     tr.append(...cells);
     return tr;
   };
+
+  // Fetches already under way: they started before the panel listened, their cause is unknown.
+  for (const { key, state } of client.entries())
+    if (state.fetchStatus != "idle") log.push({ time: Date.now(), key, cause: BEFORE, outcome: "…" });
 
   let scheduled = false;
   const render = () => {

@@ -1,6 +1,6 @@
 import type { Invalidation } from "./types";
 import { itemText } from "./item-text";
-import { dropNulls, parseJson } from "./util";
+import { dropNulls } from "./util";
 
 /** The `X-Mizan-Invalidate` value of a (normalized) list, `undefined` for an empty list, which
  *  sends no header (PROTOCOL.md §7.4): each item's text percent-encoded with the
@@ -11,24 +11,25 @@ export function encodeInvalidateHeader(list: Invalidation[]): string | undefined
 
 /** Decodes an `X-Mizan-Invalidate` value (PROTOCOL.md §7.4). Several fields of one response
  *  decode as their values joined with `,` (what `Headers.get` returns). Throws on an invalid
- *  item: not UTF-8 after percent-decoding, or a `{…}` item that is not JSON with a string
- *  `context` and an object `params`. */
+ *  item: not UTF-8 after percent-decoding, or a `{…}` item that is not JSON (`JSON.parse`) with
+ *  a string `context` and an object `params`. */
 export function decodeInvalidateHeader(value: string): Invalidation[] {
-  const out: Invalidation[] = [];
-  for (const piece of value.split(",")) {
-    const item = piece.replace(/^[ \t]+|[ \t]+$/g, "");
-    if (!item) continue;
-    // WHATWG percent-decoding keeps malformed escapes literally; decodeURIComponent throws on
-    // them, so escape their `%` first. It throws on invalid UTF-8, which the protocol refuses.
-    const text = decodeURIComponent(item.replace(/%(?![\da-f]{2})/gi, "%25"));
-    if (text[0] != "{") {
-      out.push(text);
-      continue;
-    }
-    const { context, params } = parseJson(text) as { context?: unknown; params?: unknown };
-    if (typeof context != "string" || !params || typeof params != "object" || Array.isArray(params))
-      throw new SyntaxError("invalid X-Mizan-Invalidate item: " + text);
-    out.push({ context, params: dropNulls(params as Record<string, unknown>) });
-  }
-  return out;
+  return value
+    .split(",")
+    .map((piece) => piece.replace(/^[ \t]+|[ \t]+$/g, ""))
+    .filter((item) => item)
+    .map((item) => {
+      // WHATWG percent-decoding keeps malformed escapes literally; decodeURIComponent throws
+      // on them, so escape their `%` first. It throws on invalid UTF-8, which the protocol
+      // refuses.
+      const text = decodeURIComponent(item.replace(/%(?![\da-f]{2})/gi, "%25"));
+      if (text[0] != "{") return text;
+      // Plain JSON (§7.4): the stricter checks of §4.2 are for the parameters a server
+      // decodes. A number the client holds inexactly only widens what the scope hits (both
+      // sides round alike); refusing the header would miss the invalidation.
+      const { context, params } = JSON.parse(text) as { context?: unknown; params?: unknown };
+      if (typeof context != "string" || !params || typeof params != "object" || Array.isArray(params))
+        throw new SyntaxError("invalid X-Mizan-Invalidate item: " + text);
+      return { context, params: dropNulls(params as Record<string, unknown>) };
+    });
 }

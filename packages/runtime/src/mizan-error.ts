@@ -9,25 +9,22 @@
  *    HTML 502 page or a 200 whose body is not JSON. */
 export class MizanError extends Error {
   /** protocol code, or "network" / "aborted" / "http" */
-  readonly code: string;
+  declare readonly code: string;
   /** HTTP status, 0 when there was no response */
-  readonly status: number;
+  declare readonly status: number;
   /** field path → messages (`title`, `items[0].name`); `{}` when the error names none */
-  readonly fields: Record<string, string[]>;
+  declare readonly fields: Record<string, string[]>;
 
   constructor(code: string, message: string = code, status = 0, fields: Record<string, string[]> = {}) {
     super(message);
-    this.name = "MizanError";
-    this.code = code;
-    this.status = status;
-    this.fields = fields;
+    Object.assign(this, { name: "MizanError", code, status, fields });
   }
 
   /** The error of a response with this status and (parsed JSON, or undefined) body: the
    *  protocol's `{"error": {code, message, fields}}`, else code `"http"`. */
   static fromBody(status: number, body: unknown): MizanError {
     const e = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
-    return e && typeof e.code == "string"
+    return typeof e?.code == "string"
       ? new MizanError(
           e.code,
           typeof e.message == "string" ? e.message : e.code,

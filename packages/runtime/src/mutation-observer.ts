@@ -1,5 +1,6 @@
 import { guard, type MizanClient, noop } from "./client";
 import type { MizanError } from "./mizan-error";
+import { Observer } from "./observer";
 import type { CallDescriptor } from "./types";
 
 /** Callbacks of one call (`call(args, {onSuccess})`): run only when it is still the latest
@@ -46,25 +47,15 @@ export interface CallState<A, R> {
  * or error, the latest call wins the state, optimistic updates with rollback, settle. An
  * adapter binds `subscribe`/`getResult` (stable functions) to its reactivity.
  */
-export class MutationObserver<A, R> {
-  private client_: MizanClient;
-  private descriptor_: CallDescriptor<A, R>;
-  private options_: CallOptions<A, R> = {};
+export class MutationObserver<A, R> extends Observer<CallDescriptor<A, R>, CallOptions<A, R>> {
   private listeners_ = new Set<() => void>();
   /** numbers calls: only the latest writes the state */
   private latest_ = 0;
-  private result_!: CallState<A, R>;
+  private declare result_: CallState<A, R>;
 
   constructor(client: MizanClient, c: CallDescriptor<A, R>, options?: CallOptions<A, R>) {
-    this.client_ = client;
-    this.descriptor_ = c;
-    this.options_ = options ?? {};
+    super(client, c, options);
     this.reset();
-  }
-
-  setOptions(c: CallDescriptor<A, R>, options: CallOptions<A, R> = {}): void {
-    this.descriptor_ = c;
-    this.options_ = options;
   }
 
   subscribe = (listener: () => void): (() => void) => {

@@ -1,5 +1,6 @@
 import { MizanClient } from "@mizan/runtime";
 import { crossTab } from "@mizan/runtime/cross-tab";
+import { mountDevtools } from "@mizan/runtime/devtools";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
@@ -17,6 +18,13 @@ const client = new MizanClient({
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
 
+// In development, the devtools panel lists the entries and, for every fetch, what caused it
+// (which mutation, in this tab or another). Mounted before the first render, so that it sees
+// the first fetches too (a panel imported lazily would miss them). Not part of a production
+// build: `import.meta.env.DEV` is false there, and the package has no side effects, so the
+// import goes too.
+if (import.meta.env.DEV) mountDevtools(client, { parent: document.getElementById("devtools") ?? document.body });
+
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root");
 createRoot(root).render(
@@ -26,11 +34,3 @@ createRoot(root).render(
     </MizanProvider>
   </StrictMode>,
 );
-
-// In development, the devtools panel lists the entries and, for every fetch, what caused it
-// (which mutation, in this tab or another). Not part of a production build.
-if (import.meta.env.DEV) {
-  void import("@mizan/runtime/devtools").then(({ mountDevtools }) =>
-    mountDevtools(client, { parent: document.getElementById("devtools") ?? document.body }),
-  );
-}

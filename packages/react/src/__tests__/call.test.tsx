@@ -3,7 +3,7 @@ import { act, cleanup, renderHook, waitFor } from "@testing-library/react";
 import { StrictMode, type ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MizanClient } from "@mizan/runtime";
-import { MizanError, MizanProvider, useCall, useContextQuery, type CallOptions } from "../index";
+import { MizanError, MizanProvider, useCall, useContextQuery, type CallOptions } from "@mizan/react";
 import { call, clientFor, ctx, errorBody, json, settle, todoServer, type AddTodoArgs, type Todo } from "./harness";
 
 afterEach(() => {

@@ -11,7 +11,7 @@ import {
   useContextQuery,
   useMizan,
   type ContextQueryOptions,
-} from "../index";
+} from "@mizan/react";
 import { call, clientFor, ctx, errorBody, json, observe, page, settle, todoServer, type TodosData } from "./harness";
 
 afterEach(() => {

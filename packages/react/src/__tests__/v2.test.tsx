@@ -5,7 +5,7 @@ import { act, cleanup, fireEvent, render, renderHook, screen, waitFor } from "@t
 import { Component, Suspense, type ReactNode } from "react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MizanClient } from "@mizan/runtime";
-import { keepPreviousData, MizanProvider, skipToken, useCall, useContextQuery } from "../index";
+import { keepPreviousData, MizanProvider, skipToken, useCall, useContextQuery } from "@mizan/react";
 import { call, clientFor, ctx, errorBody, json, settle, todoServer } from "./harness";
 
 afterEach(() => {

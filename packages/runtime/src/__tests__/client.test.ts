@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientOptions, defineCall, defineContext, MizanClient, MizanError } from "../index";
+import { type ClientOptions, defineCall, defineContext, MizanClient, MizanError } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 import { page } from "./page";
 

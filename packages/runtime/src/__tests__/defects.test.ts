@@ -1,7 +1,7 @@
 // Regression tests for the defects of issue 8 (client kernel v2): each failed on the kernel
 // before it.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientOptions, defineCall, defineContext, MizanClient } from "../index";
+import { type ClientOptions, defineCall, defineContext, MizanClient } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 import { page } from "./page";
 

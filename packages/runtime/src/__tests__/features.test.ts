@@ -2,9 +2,9 @@
 // What TanStack Query / SWR users expect: focus and reconnect refetches, ensure, setData,
 // events with causes, cross-tab invalidation, the devtools panel.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { crossTab } from "../cross-tab";
-import { mountDevtools } from "../devtools";
-import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents } from "../index";
+import { crossTab } from "@mizan/runtime/cross-tab";
+import { mountDevtools } from "@mizan/runtime/devtools";
+import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 const todos = defineContext<{ project: number }, { todo_list: string[] }>("todos");
@@ -174,5 +174,17 @@ describe("devtools panel", () => {
     expect(log).toEqual(["mutation:add_todo", "mount"]);
     remove();
     expect(document.querySelector("[data-mizan-devtools]")).toBeNull();
+  });
+
+  it("lists a fetch that started before it was mounted, its cause unknown", async () => {
+    const c = client();
+    c.subscribe(todos({ project: 2 }), () => {});
+    const remove = mountDevtools(c);
+    await (await f.next()).json({ todo_list: [] });
+    await new Promise((r) => setTimeout(r, 40));
+    const rows = [...document.querySelectorAll("[data-mizan-devtools] [data-log] tr")] as HTMLElement[];
+    expect(rows.map((tr) => [tr.dataset.key, tr.dataset.cause])).toEqual([["todos?project=2", "(before devtools)"]]);
+    expect(rows[0]!.textContent).toContain("ok");
+    remove();
   });
 });

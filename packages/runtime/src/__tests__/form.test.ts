@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // submit() with a real HTMLFormElement (jsdom).
 import { describe, expect, it, vi } from "vitest";
-import { MizanClient } from "../index";
+import { MizanClient } from "@mizan/runtime";
 import { fakeFetch } from "./fake-fetch";
 
 const form = (html: string) => {

@@ -9,7 +9,7 @@ import {
   MizanClient,
   MutationObserver,
   skipToken,
-} from "../index";
+} from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 type Todo = { id: number; title: string; done: boolean };

@@ -1,4 +1,4 @@
-import type { ContextDescriptor, HydrationData, Params } from "../index";
+import type { ContextDescriptor, HydrationData, Params } from "@mizan/runtime";
 
 /** The hydration data of one entry, as a server's dehydrate() writes it. */
 export const page = <D>(

@@ -12,7 +12,7 @@ import {
   MizanError,
   normalize,
   parseQuery,
-} from "../index";
+} from "@mizan/runtime";
 
 describe("canonicalJson beyond plain JSON", () => {
   it("writes a bigint with its exact digits (the §11 form of a 64-bit integer)", () => {

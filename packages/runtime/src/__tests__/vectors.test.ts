@@ -15,7 +15,7 @@ import {
   normalize,
   type Params,
   parseQuery,
-} from "../index";
+} from "@mizan/runtime";
 
 const dir = fileURLToPath(new URL("../../../../spec/vectors/", import.meta.url));
 const files = readdirSync(dir)
