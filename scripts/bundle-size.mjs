@@ -11,7 +11,7 @@
 // compiler first (scripts/bundle-svelte.mjs), as a Svelte application's build does. Our
 // packages are measured as they ship: their `exports` point at `dist/` (built first by
 // scripts/build-packages.mjs when missing or stale), whose private members are already
-// mangled, or, for @mizan/vue and @mizan/svelte, which ship their TypeScript source, at it. Exit code 1 when a row is over its budget, or,
+// mangled, or, for @mizan/svelte, which ships its source (Svelte libraries do), at that. Exit code 1 when a row is over its budget, or,
 // for a row whose budget is not met yet, over its ceiling.
 //
 // A row is one object in ENTRIES:

@@ -40,12 +40,11 @@ const frameworks = (process.env.E2E_FRAMEWORKS ?? Object.keys(FRONT_ENDS).join("
 const work = mkdtempSync(join(tmpdir(), "mizan-e2e-"));
 
 /** Builds a front end as a developer runs it (development mode: React's StrictMode double
- *  mount, the devtools panel) into its `dist-e2e`, over the packages' dist. The runner loads
- *  vite.config.ts, which imports @mizan/vite (TypeScript source). */
+ *  mount, the devtools panel) into its `dist-e2e`, over the packages' dist. */
 async function buildFrontEnd(framework) {
   await buildPackages();
   const vite = join(root, "node_modules", "vite", "bin", "vite.js");
-  const args = [vite, "build", "--configLoader", "runner", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
+  const args = [vite, "build", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
   const r = spawnSync(process.execPath, args, {
     cwd: dirname(FRONT_ENDS[framework]),
     env: { ...process.env, NODE_ENV: "development" },

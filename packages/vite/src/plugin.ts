@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import type { Logger, Plugin } from "vite";

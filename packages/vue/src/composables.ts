@@ -8,6 +8,7 @@ import {
   provide,
   type Ref,
   shallowReactive,
+  shallowReadonly,
   toRefs,
   toValue,
   watchEffect,
@@ -51,7 +52,7 @@ export function useMizan(): MizanClient {
 }
 
 /** Mirrors an observer's result into a shallow reactive object (the kernel's data is shared
- *  and compared by identity, never made deeply reactive), as refs; `start` subscribes `sync`
+ *  and compared by identity, never made deeply reactive), as read-only refs; `start` subscribes `sync`
  *  until the current effect scope (a component's setup, an `effectScope()`) is disposed.
  *  Outside of one nothing would ever unsubscribe: a development warning says so. */
 function mirror<T extends object>(observer: { getResult(): T }, start: (sync: () => void) => void) {
@@ -59,7 +60,7 @@ function mirror<T extends object>(observer: { getResult(): T }, start: (sync: ()
   start(() => void Object.assign(state, observer.getResult()));
   if (!getCurrentScope() && process.env.NODE_ENV != "production")
     console.warn("@mizan/vue: a composable called outside an effect scope (a component's setup or effectScope().run()) is never unsubscribed");
-  return toRefs(state);
+  return toRefs(shallowReadonly(state));
 }
 
 export type ContextQueryOptions<D = any, S = D> = ContextObserverOptions<D, S>;

@@ -136,6 +136,20 @@ describe("useContextQuery", () => {
     expect(q.data.value).toBe(1);
   });
 
+  it("returns refs that cannot be written", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const client = clientFor(todoServer());
+    let q!: ReturnType<typeof useContextQuery>;
+    mount(client, () => {
+      q = useContextQuery(ctx.todos({ project: 3 }));
+      return () => null;
+    });
+    await settle();
+    (q.status as { value: unknown }).value = "error";
+    expect(q.status.value).toBe("success");
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/readonly/), expect.anything());
+  });
+
   it("shows a server error as a typed MizanError", async () => {
     const server = todoServer();
     server.fail(T3, json(500, errorBody("internal", "internal error")));
