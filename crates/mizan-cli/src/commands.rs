@@ -56,14 +56,23 @@ pub(crate) struct Report {
     pub(crate) ok: bool,
 }
 
-/// Generates TypeScript from the document at `schema` into `out`; with `check`, writes
-/// nothing and fails with a diff when the files in `out` are stale.
-pub(crate) fn codegen(schema: &Path, out: &Path, check: bool) -> anyhow::Result<Report> {
+/// Generates TypeScript from the document at `schema` into `out`, Stage 2 for `targets`
+/// (React when empty); with `check`, writes nothing and fails with a diff when the files in
+/// `out` are stale.
+pub(crate) fn codegen(
+    schema: &Path,
+    out: &Path,
+    check: bool,
+    targets: &[mizan_codegen::Target],
+) -> anyhow::Result<Report> {
     let (schema_arg, out_arg) = (schema.to_string_lossy(), out.to_string_lossy());
     let text =
         std::fs::read_to_string(schema).with_context(|| format!("reading {}", schema.display()))?;
     let doc = mizan_codegen::parse(&text).with_context(|| format!("in {}", schema.display()))?;
-    let options = mizan_codegen::Options::new(&schema_arg, &out_arg);
+    let mut options = mizan_codegen::Options::new(&schema_arg, &out_arg);
+    if !targets.is_empty() {
+        options = options.with_targets(targets);
+    }
     let output = mizan_codegen::generate(&doc, &options)
         .with_context(|| format!("in {}", schema.display()))?;
     let shown = out.display();
@@ -142,7 +151,7 @@ mod tests {
         let out = std::env::temp_dir().join(format!("mizan-cli-codegen-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
 
-        let stale = codegen(&schema, &out, true).unwrap();
+        let stale = codegen(&schema, &out, true, &[]).unwrap();
         assert!(!stale.ok);
         assert!(stale.stdout.contains("+++ b/"), "{}", stale.stdout);
         assert!(
@@ -156,7 +165,7 @@ mod tests {
         );
         assert!(!out.exists(), "--check writes nothing");
 
-        let written = codegen(&schema, &out, false).unwrap();
+        let written = codegen(&schema, &out, false, &[]).unwrap();
         assert!(written.ok);
         assert!(
             written
@@ -166,15 +175,41 @@ mod tests {
         let types = std::fs::read_to_string(out.join("types.ts")).unwrap();
         assert!(types.contains("export interface Shape {"), "{types}");
 
-        let fresh = codegen(&schema, &out, true).unwrap();
+        let fresh = codegen(&schema, &out, true, &[]).unwrap();
         assert!(fresh.ok, "{}", fresh.stdout);
         assert!(fresh.stdout.ends_with("is up to date\n"));
         assert!(
-            codegen(&schema, &out, false)
+            codegen(&schema, &out, false, &[])
                 .unwrap()
                 .stdout
                 .ends_with("is up to date\n")
         );
+    }
+
+    #[test]
+    fn codegen_writes_the_files_of_its_targets() {
+        use mizan_codegen::Target;
+        let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes.json");
+        let out = std::env::temp_dir().join(format!("mizan-cli-targets-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let written = codegen(&schema, &out, false, &[Target::Svelte, Target::Vue]).unwrap();
+        assert_eq!(
+            written.stdout,
+            format!(
+                "mizan codegen: wrote types.ts, protocol.ts, vue.ts, svelte.ts in {}\n",
+                out.display()
+            )
+        );
+        assert!(!out.join("react.ts").exists());
+        let vue = std::fs::read_to_string(out.join("vue.ts")).unwrap();
+        assert!(vue.contains("--target vue --target svelte\n"), "{vue}");
+        assert!(vue.contains("from \"@mizan/vue\""), "{vue}");
+        assert!(
+            codegen(&schema, &out, true, &[Target::Vue, Target::Svelte])
+                .unwrap()
+                .ok
+        );
+        let _ = std::fs::remove_dir_all(&out);
     }
 
     #[test]
@@ -183,7 +218,9 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let schema = dir.join("schema.json");
         std::fs::write(&schema, r#"{"format": "mizan-schema", "version": 2}"#).unwrap();
-        let e = codegen(&schema, &dir.join("out"), false).err().unwrap();
+        let e = codegen(&schema, &dir.join("out"), false, &[])
+            .err()
+            .unwrap();
         assert_eq!(
             format!("{e:#}"),
             format!(

@@ -27,7 +27,7 @@ enum Command {
         schema: PathBuf,
     },
     /// Generate TypeScript from a schema document: types.ts and protocol.ts (Stage 1,
-    /// framework-free) and react.ts (Stage 2, React hooks).
+    /// framework-free) and, per --target, react.ts, vue.ts or svelte.ts (Stage 2).
     Codegen {
         /// The schema document (JSON).
         schema: PathBuf,
@@ -38,6 +38,10 @@ enum Command {
         /// generated.
         #[arg(long)]
         check: bool,
+        /// The framework of the Stage 2 file: react (the default), vue or svelte; repeat it
+        /// for several.
+        #[arg(long = "target", value_name = "FRAMEWORK")]
+        targets: Vec<mizan_codegen::Target>,
     },
     /// Print the OpenAPI 3.1 document of a schema document.
     Openapi {
@@ -77,8 +81,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Codegen { schema, out, check } => {
-            let report = commands::codegen(&schema, &out, check)?;
+        Command::Codegen {
+            schema,
+            out,
+            check,
+            targets,
+        } => {
+            let report = commands::codegen(&schema, &out, check, &targets)?;
             #[allow(clippy::print_stdout, clippy::print_stderr)]
             {
                 print!("{}", report.stdout);

@@ -1,4 +1,4 @@
-//! The three generated files.
+//! The generated files: Stage 1 (`types.ts`, `protocol.ts`) and one Stage 2 file per target.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +11,7 @@ use crate::names::{
 };
 use crate::schema::{Converter, doc, pointer};
 use crate::ty::{Doc, Object, Printer, Prop, Ty, UNKNOWN, doc_comment, spaced};
-use crate::{GeneratedFile, Options, Output, Problem};
+use crate::{GeneratedFile, Options, Output, Problem, Target};
 
 /// A context, with its generated names.
 struct ContextItem<'d> {
@@ -53,10 +53,9 @@ struct FunctionItem<'d> {
     docs: &'d str,
 }
 
-/// One framework's stage-2 file: React now; Vue and Svelte come with their adapters.
+/// One framework's stage-2 file.
 struct Framework {
-    /// The file name (also listed in [`crate::FILES`]).
-    file: &'static str,
+    target: Target,
     /// The adapter package it imports.
     package: &'static str,
     /// The stage line of its header.
@@ -67,29 +66,64 @@ struct Framework {
     reserved: &'static [&'static str],
 }
 
-/// The stage-2 output per framework.
-const FRAMEWORKS: [Framework; 1] = [Framework {
-    file: "react.ts",
-    package: "@mizan/react",
-    stage: "Stage 2: React hooks, over @mizan/react.",
-    emit: react_ts,
-    reserved: &[
-        "MizanError",
-        "MizanProvider",
-        "useMizan",
-        "useCall",
-        "useContextQuery",
-        "skipToken",
-        "keepPreviousData",
-    ],
-}];
+/// The stage-2 output per framework, in the order of [`Target::ALL`]. Every file has the
+/// same hook names, so the names any adapter reserves are reserved in all of them.
+const FRAMEWORKS: [Framework; 3] = [
+    Framework {
+        target: Target::React,
+        package: "@mizan/react",
+        stage: "Stage 2: React hooks, over @mizan/react.",
+        emit: react_ts,
+        reserved: &[
+            "MizanError",
+            "MizanProvider",
+            "useMizan",
+            "useCall",
+            "useContextQuery",
+            "skipToken",
+            "keepPreviousData",
+        ],
+    },
+    Framework {
+        target: Target::Vue,
+        package: "@mizan/vue",
+        stage: "Stage 2: Vue composables, over @mizan/vue.",
+        emit: vue_ts,
+        reserved: &[
+            "MizanError",
+            "createMizan",
+            "provideMizan",
+            "useMizan",
+            "useCall",
+            "useContextQuery",
+            "skipToken",
+            "keepPreviousData",
+            "toValue",
+        ],
+    },
+    Framework {
+        target: Target::Svelte,
+        package: "@mizan/svelte",
+        stage: "Stage 2: Svelte 5 classes (runes), over @mizan/svelte.",
+        emit: svelte_ts,
+        reserved: &[
+            "MizanError",
+            "Call",
+            "ContextQuery",
+            "getMizan",
+            "setMizan",
+            "skipToken",
+            "keepPreviousData",
+        ],
+    },
+];
 
 #[cfg(test)]
-/// The names of the generated files, in order: Stage 1, then each framework's.
+/// The names of the generated files for every target, in order: Stage 1, then each framework's.
 pub(crate) fn file_names() -> Vec<&'static str> {
     ["types.ts", "protocol.ts"]
         .into_iter()
-        .chain(FRAMEWORKS.iter().map(|f| f.file))
+        .chain(FRAMEWORKS.iter().map(|f| f.target.file()))
         .collect()
 }
 
@@ -238,11 +272,14 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
     let mut ctx_keys = Namespace::new("protocol.ts", "`ctx` member");
     let mut call_keys = Namespace::new("protocol.ts", "`call` member");
     // Every framework file has the same hook names; the adapters' names are reserved.
-    let mut hooks = Namespace::new("react.ts", "export");
+    let mut hooks = Namespace::new("react.ts, vue.ts, svelte.ts", "export");
+    let mut reserved_names = std::collections::BTreeSet::new();
     for framework in &FRAMEWORKS {
         for reserved in framework.reserved {
-            let origin = format!("an import from `{}`", framework.package);
-            hooks.claim(reserved, origin, &mut problems);
+            if reserved_names.insert(*reserved) {
+                let origin = format!("an import from `{}`", framework.package);
+                hooks.claim(reserved, origin, &mut problems);
+            }
         }
     }
     for c in &contexts {
@@ -304,9 +341,12 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
             ),
         },
     ];
-    for framework in &FRAMEWORKS {
+    for framework in FRAMEWORKS
+        .iter()
+        .filter(|f| options.targets.contains(&f.target))
+    {
         files.push(GeneratedFile {
-            name: framework.file,
+            name: framework.target.file(),
             contents: (framework.emit)(&header(framework.stage), &contexts, &functions),
         });
     }
@@ -532,7 +572,6 @@ fn import<S: AsRef<str>>(names: &[S], module: &str) -> String {
 }
 
 fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<'_>]) -> String {
-    let printer = Printer { prefix: "T." };
     let mut out = header.to_owned();
     let hooked: Vec<&FunctionItem<'_>> = functions.iter().filter(|f| f.hooked).collect();
 
@@ -557,29 +596,7 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
         out.push('\n');
         out.push_str(&import(&react_imports, "@mizan/react"));
     }
-    let mut values = Vec::new();
-    if !hooked.is_empty() {
-        values.push("call".to_owned());
-    }
-    if !contexts.is_empty() {
-        values.push("ctx".to_owned());
-    }
-    let mut types: Vec<String> = contexts
-        .iter()
-        .flat_map(|c| [c.params.clone(), c.data.clone()])
-        .chain(hooked.iter().map(|f| f.args.clone()))
-        .collect();
-    types.sort();
-    let imports: Vec<String> = values
-        .into_iter()
-        .chain(types.into_iter().map(|t| format!("type {t}")))
-        .collect();
-    if !imports.is_empty() {
-        out.push_str(&import(&imports, "./protocol"));
-    }
-    if hooked.iter().any(|f| uses_types(&f.result_ty)) {
-        out.push_str("import type * as T from \"./types\";\n");
-    }
+    out.push_str(&protocol_imports(contexts, &hooked));
     out.push_str(
         "\nexport { keepPreviousData, MizanError, MizanProvider, skipToken, useMizan } from \"@mizan/react\";\n",
     );
@@ -613,17 +630,173 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
             ctx = member("ctx", &c.key)
         );
     }
+    call_hooks(&mut out, &hooked, "useCall({call}, options)");
+    out
+}
+
+/// The imports of a Stage 2 file from `./protocol` and `./types`: `call` and `ctx` when used,
+/// the params, data and args types, and the types namespace when a result needs it.
+fn protocol_imports(contexts: &[ContextItem<'_>], hooked: &[&FunctionItem<'_>]) -> String {
+    let mut values = Vec::new();
+    if !hooked.is_empty() {
+        values.push("call".to_owned());
+    }
+    if !contexts.is_empty() {
+        values.push("ctx".to_owned());
+    }
+    let mut types: Vec<String> = contexts
+        .iter()
+        .flat_map(|c| [c.params.clone(), c.data.clone()])
+        .chain(hooked.iter().map(|f| f.args.clone()))
+        .collect();
+    types.sort();
+    let imports: Vec<String> = values
+        .into_iter()
+        .chain(types.into_iter().map(|t| format!("type {t}")))
+        .collect();
+    let mut out = String::new();
+    if !imports.is_empty() {
+        out.push_str(&import(&imports, "./protocol"));
+    }
+    if hooked.iter().any(|f| uses_types(&f.result_ty)) {
+        out.push_str("import type * as T from \"./types\";\n");
+    }
+    out
+}
+
+/// The doc comment of a context's composable or class: what it fetches, then `more`.
+fn context_hook_doc(c: &ContextItem<'_>, more: &[&str]) -> String {
+    let mut lines = vec![format!(
+        "Fetches and observes the `{}` context: {}.",
+        c.name,
+        c.functions
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    lines.extend(more.iter().map(|l| (*l).to_owned()));
+    doc_comment(&lines, 0)
+}
+
+/// The call hooks (the same in every framework: `useCall(call.fn, options)` or `new Call(…)`).
+fn call_hooks(out: &mut String, hooked: &[&FunctionItem<'_>], body: &str) {
+    let printer = Printer { prefix: "T." };
     for f in hooked {
         out.push('\n');
         out.push_str(&doc_comment(&function_doc(f), 0));
         let _ = writeln!(
             out,
-            "export const {} = (options?: CallOptions<{}, {}>) =>\n  useCall({}, options);",
+            "export const {} = (options?: CallOptions<{}, {}>) =>\n  {};",
             f.hook,
             f.args,
             printer.print(&f.result_ty, 2),
-            member("call", &f.key)
+            body.replace("{call}", &member("call", &f.key))
         );
     }
+}
+
+fn vue_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<'_>]) -> String {
+    let mut out = header.to_owned();
+    let hooked: Vec<&FunctionItem<'_>> = functions.iter().filter(|f| f.hooked).collect();
+    let mut adapter = Vec::new();
+    if !contexts.is_empty() {
+        adapter.extend(["skipToken", "useContextQuery"]);
+    }
+    if !hooked.is_empty() {
+        adapter.extend(["useCall", "type CallOptions"]);
+    }
+    if !contexts.is_empty() {
+        adapter.extend(["type ContextQueryOptions", "type SkipToken"]);
+    }
+    if !adapter.is_empty() {
+        out.push('\n');
+        out.push_str(&import(&adapter, "@mizan/vue"));
+    }
+    if !contexts.is_empty() {
+        out.push_str(&import(&["toValue", "type MaybeRefOrGetter"], "vue"));
+    }
+    out.push_str(&protocol_imports(contexts, &hooked));
+    out.push_str(
+        "\nexport { createMizan, keepPreviousData, MizanError, provideMizan, skipToken, useMizan } from \"@mizan/vue\";\n",
+    );
+    for c in contexts {
+        out.push('\n');
+        out.push_str(&context_hook_doc(
+            c,
+            &[
+                "The params may be a ref or a getter (they are followed); `skipToken` instead of them",
+                "fetches nothing (a dependent query); `select` derives what the component shows.",
+            ],
+        ));
+        let default = if c.requires_params { "" } else { " = {}" };
+        let _ = writeln!(
+            out,
+            "export const {hook} = <S = {data}>(\n  params: MaybeRefOrGetter<{params} | SkipToken>{default},\n  options?: MaybeRefOrGetter<ContextQueryOptions<{data}, S> | undefined>,\n) =>\n  useContextQuery(() => {{\n    const p = toValue(params);\n    return p === skipToken ? skipToken : {ctx}(p);\n  }}, options);",
+            hook = c.hook,
+            data = c.data,
+            params = c.params,
+            ctx = member("ctx", &c.key)
+        );
+    }
+    call_hooks(&mut out, &hooked, "useCall({call}, options)");
+    out
+}
+
+fn svelte_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<'_>]) -> String {
+    let mut out = header.to_owned();
+    let hooked: Vec<&FunctionItem<'_>> = functions.iter().filter(|f| f.hooked).collect();
+    let mut adapter = Vec::new();
+    if !hooked.is_empty() {
+        adapter.push("Call");
+    }
+    if !contexts.is_empty() {
+        adapter.push("ContextQuery");
+    }
+    if !contexts.is_empty() || !hooked.is_empty() {
+        adapter.push("getMizan");
+    }
+    if !contexts.is_empty() {
+        adapter.push("skipToken");
+    }
+    if !hooked.is_empty() {
+        adapter.push("type CallOptions");
+    }
+    if !contexts.is_empty() {
+        adapter.extend(["type ContextQueryOptions", "type SkipToken"]);
+    }
+    if !adapter.is_empty() {
+        out.push('\n');
+        out.push_str(&import(&adapter, "@mizan/svelte"));
+    }
+    out.push_str(&protocol_imports(contexts, &hooked));
+    out.push_str(
+        "\nexport { getMizan, keepPreviousData, MizanError, setMizan, skipToken } from \"@mizan/svelte\";\n",
+    );
+    for c in contexts {
+        out.push('\n');
+        out.push_str(&context_hook_doc(
+            c,
+            &[
+                "Call it in a component's `<script>`. The params are a function, read by every getter, so",
+                "the `$state` and props it reads are followed; `skipToken` instead of them fetches nothing",
+                "(a dependent query); `select` derives what the component shows.",
+            ],
+        ));
+        let default = if c.requires_params {
+            ""
+        } else {
+            " = () => ({})"
+        };
+        let _ = writeln!(
+            out,
+            "export const {hook} = <S = {data}>(\n  params: () => {params} | SkipToken{default},\n  options?: ContextQueryOptions<{data}, S> | (() => ContextQueryOptions<{data}, S>),\n) =>\n  new ContextQuery(\n    getMizan(),\n    () => {{\n      const p = params();\n      return p === skipToken ? skipToken : {ctx}(p);\n    }},\n    options,\n  );",
+            hook = c.hook,
+            data = c.data,
+            params = c.params,
+            ctx = member("ctx", &c.key)
+        );
+    }
+    call_hooks(&mut out, &hooked, "new Call(getMizan(), {call}, options)");
     out
 }

@@ -4,9 +4,11 @@
 //! - Stage 1, framework-free: `types.ts` (every argument and result type, from the JSON
 //!   Schemas) and `protocol.ts` (`ctx.todos(params)` and `call.addTodo` over
 //!   `@mizan/runtime`, with the `<Context>Params`, `<Context>Data` and `<Fn>Args` types).
-//! - Stage 2, one file per framework (a table: React now, Vue and Svelte with their
-//!   adapters): `react.ts` (`useTodos(params, options?)` per context and
-//!   `useAddTodo(options?)` per mutation or view-path function, over `@mizan/react`).
+//! - Stage 2, one file per framework [`Target`] (a table in `emit.rs`), with the same names
+//!   in each: `useTodos(params, options?)` per context and `useAddTodo(options?)` per
+//!   mutation or view-path function — `react.ts` (hooks over `@mizan/react`), `vue.ts`
+//!   (composables returning refs, over `@mizan/vue`), `svelte.ts` (Svelte 5 classes over
+//!   `@mizan/svelte`). [`Options::targets`] picks which (React by default).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), mizan_codegen::CodegenError> {
@@ -42,13 +44,28 @@ mod emit;
 mod error;
 mod names;
 mod schema;
+mod target;
 mod ty;
 
 pub use error::{CodegenError, Problem};
+pub use target::{Target, UnknownTarget};
 
-/// The files [`generate`] writes, in order: Stage 1, then one file per framework (the
-/// table in `emit.rs`: React now, Vue and Svelte with their adapters).
-pub const FILES: [&str; 3] = ["types.ts", "protocol.ts", "react.ts"];
+/// The Stage 1 files [`generate`] always writes, first.
+pub const STAGE1_FILES: [&str; 2] = ["types.ts", "protocol.ts"];
+
+/// The files [`generate`] writes for `targets`, in order: Stage 1, then one file per target
+/// (in the order of [`Target::ALL`]).
+pub fn files(targets: &[Target]) -> Vec<&'static str> {
+    STAGE1_FILES
+        .into_iter()
+        .chain(
+            Target::ALL
+                .into_iter()
+                .filter(|t| targets.contains(t))
+                .map(Target::file),
+        )
+        .collect()
+}
 
 /// What goes in the header of every generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +74,8 @@ pub struct Options {
     pub source: String,
     /// The command that regenerates the files, as the header shows it.
     pub command: String,
+    /// The frameworks to write Stage 2 for (empty: Stage 1 only).
+    pub targets: Vec<Target>,
 }
 
 impl Options {
@@ -72,7 +91,24 @@ impl Options {
                 shell_quote(&out)
             ),
             source: schema,
+            targets: vec![Target::React],
         }
+    }
+
+    /// The same options for other targets (`--target vue`): the header's command names them
+    /// unless they are the default, React alone.
+    pub fn with_targets(mut self, targets: &[Target]) -> Self {
+        let mut targets = targets.to_vec();
+        targets.sort_unstable();
+        targets.dedup();
+        if targets != [Target::React] {
+            for t in &targets {
+                self.command.push_str(" --target ");
+                self.command.push_str(t.name());
+            }
+        }
+        self.targets = targets;
+        self
     }
 }
 
@@ -91,13 +127,13 @@ fn shell_quote(s: &str) -> String {
 /// One generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GeneratedFile {
-    /// The file name, one of [`FILES`].
+    /// The file name, one of [`files`].
     pub name: &'static str,
     /// Its text.
     pub contents: String,
 }
 
-/// The generated files, in the order of [`FILES`].
+/// The generated files, in the order of [`files`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Output {
     /// The files.
@@ -198,7 +234,8 @@ pub fn parse(text: &str) -> Result<SchemaDocument, CodegenError> {
     Ok(doc)
 }
 
-/// Generates `types.ts`, `protocol.ts` and `react.ts` from `doc`.
+/// Generates `types.ts`, `protocol.ts` and the Stage 2 file of each of `options.targets`
+/// from `doc`.
 ///
 /// Fails with [`CodegenError::Schema`] listing every JSON Schema construct that has no
 /// TypeScript rendering and every pair of names that would collide.
@@ -222,7 +259,33 @@ mod tests {
 
     #[test]
     fn files_follow_the_framework_table() {
-        assert_eq!(emit::file_names(), FILES);
+        assert_eq!(emit::file_names(), files(&Target::ALL));
+        assert_eq!(
+            files(&[Target::Svelte, Target::React]),
+            ["types.ts", "protocol.ts", "react.ts", "svelte.ts"]
+        );
+        assert_eq!(files(&[]), STAGE1_FILES);
+    }
+
+    #[test]
+    fn targets_are_named_in_the_command_unless_react_alone() {
+        let o = Options::new("s.json", "out");
+        assert_eq!(o.targets, [Target::React]);
+        assert_eq!(o.command, "mizan codegen s.json --out out");
+        let o = Options::new("s.json", "out").with_targets(&[Target::React]);
+        assert_eq!(o.command, "mizan codegen s.json --out out");
+        let o =
+            Options::new("s.json", "out").with_targets(&[Target::Svelte, Target::Vue, Target::Vue]);
+        assert_eq!(o.targets, [Target::Vue, Target::Svelte]);
+        assert_eq!(
+            o.command,
+            "mizan codegen s.json --out out --target vue --target svelte"
+        );
+        assert_eq!("vue".parse::<Target>().ok(), Some(Target::Vue));
+        assert_eq!(
+            "solid".parse::<Target>().err().map(|e| e.to_string()),
+            Some("unknown target \"solid\" (expected react, vue or svelte)".to_owned())
+        );
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! The generated code of every fixture type-checks with `tsc --noEmit --strict` against the
-//! real `@mizan/runtime` and `@mizan/react` (packages/*/src/index.ts), together with the
-//! fixture's `<name>.usage.ts` when there is one (code using the hooks as an app would,
-//! with `@ts-expect-error` lines for what must not compile).
+//! The generated code of every fixture, for every target, type-checks with
+//! `tsc --noEmit --strict` against the real `@mizan/runtime`, `@mizan/react`, `@mizan/vue`
+//! and `@mizan/svelte` (packages/*/src/index.ts), together with the fixture's
+//! `<name>.usage.ts` (React), `<name>.usage.vue` (checked by `vue-tsc`) and
+//! `<name>.usage.svelte` (checked by `svelte-check`) when there are: code using the hooks as
+//! an app would, with `@ts-expect-error` lines for what must not compile.
 //!
 //! The files go to `target/codegen-typecheck/<fixture>/`; the test needs Node.js and the
-//! repository's `npm install` (TypeScript), as CI has.
+//! repository's `npm install` (TypeScript, vue-tsc, svelte-check), as CI has.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mizan_codegen::{Options, generate, parse};
+use mizan_codegen::{Options, Target, generate, parse};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,13 +52,19 @@ fn generated_code_type_checks_against_the_packages() {
         }
         let text = std::fs::read_to_string(&path).expect("a readable fixture");
         let doc = parse(&text).expect("parses");
-        let output =
-            generate(&doc, &Options::new(&format!("{name}.json"), "src/mizan")).expect("generates");
+        let options = Options::new(&format!("{name}.json"), "src/mizan").with_targets(&Target::ALL);
+        let output = generate(&doc, &options).expect("generates");
         let dir = out.join(name);
         output.write_to(&dir).expect("writable");
         let usage = fixtures.join(format!("{name}.usage.ts"));
         if usage.exists() {
             std::fs::copy(&usage, dir.join("usage.ts")).expect("copied");
+        }
+        for (ext, file) in [("vue", "Usage.vue"), ("svelte", "Usage.svelte")] {
+            let usage = fixtures.join(format!("{name}.usage.{ext}"));
+            if usage.exists() {
+                std::fs::copy(&usage, dir.join(file)).expect("copied");
+            }
         }
         checked.push(name.to_owned());
     }
@@ -71,6 +79,8 @@ fn generated_code_type_checks_against_the_packages() {
             "paths": {
                 "@mizan/runtime": [json_path(&root.join("packages/runtime/src/index.ts"))],
                 "@mizan/react": [json_path(&root.join("packages/react/src/index.ts"))],
+                "@mizan/vue": [json_path(&root.join("packages/vue/src/index.ts"))],
+                "@mizan/svelte": [json_path(&root.join("packages/svelte/src/index.ts"))],
             },
         },
         "include": ["*/*.ts"],
@@ -80,25 +90,78 @@ fn generated_code_type_checks_against_the_packages() {
         serde_json::to_string_pretty(&tsconfig).expect("JSON"),
     )
     .expect("writable");
+    let mut svelte = tsconfig.clone();
+    svelte["include"] = serde_json::json!(["*/*.svelte"]);
+    std::fs::write(
+        out.join("tsconfig.svelte.json"),
+        serde_json::to_string_pretty(&svelte).expect("JSON"),
+    )
+    .expect("writable");
+    let mut vue = tsconfig;
+    vue["include"] = serde_json::json!(["*/*.vue"]);
+    std::fs::write(
+        out.join("tsconfig.vue.json"),
+        serde_json::to_string_pretty(&vue).expect("JSON"),
+    )
+    .expect("writable");
 
     let npx = if cfg!(windows) { "npx.cmd" } else { "npx" };
-    let result = Command::new(npx)
-        .args(["--no", "--", "tsc", "-p"])
-        .arg(&out)
-        .args(["--noEmit", "--strict"])
-        .current_dir(&root)
-        .output();
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => panic!(
-            "cannot run `{npx} tsc` ({e}): this test needs Node.js and `npm install` at the repository root"
+    let tsconfig = out.join("tsconfig.json");
+    let tsconfig_vue = out.join("tsconfig.vue.json");
+    let tsconfig_svelte = out.join("tsconfig.svelte.json");
+    let ts6 = root.join("scripts/ts6.cjs");
+    let checks: [(&str, Vec<&std::ffi::OsStr>); 3] = [
+        (
+            npx,
+            vec![
+                "--no".as_ref(),
+                "--".as_ref(),
+                "tsc".as_ref(),
+                "-p".as_ref(),
+                tsconfig.as_os_str(),
+            ],
         ),
-    };
-    assert!(
-        result.status.success(),
-        "tsc found errors in the generated code of {checked:?} (in {}):\n{}{}",
-        out.display(),
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+        (
+            "node",
+            vec![
+                ts6.as_os_str(),
+                "vue-tsc".as_ref(),
+                "-p".as_ref(),
+                tsconfig_vue.as_os_str(),
+            ],
+        ),
+        (
+            "node",
+            vec![
+                ts6.as_os_str(),
+                "svelte-check".as_ref(),
+                "--workspace".as_ref(),
+                out.as_os_str(),
+                "--tsconfig".as_ref(),
+                tsconfig_svelte.as_os_str(),
+                "--fail-on-warnings".as_ref(),
+                "--output".as_ref(),
+                "human".as_ref(),
+            ],
+        ),
+    ];
+    for (program, args) in checks {
+        let result = Command::new(program)
+            .args(&args)
+            .current_dir(&root)
+            .output();
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "cannot run `{program}` ({e}): this test needs Node.js and `npm install` at the repository root"
+            ),
+        };
+        assert!(
+            result.status.success(),
+            "{program} {args:?} found errors in the generated code of {checked:?} (in {}):\n{}{}",
+            out.display(),
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
 }

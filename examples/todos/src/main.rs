@@ -5,10 +5,10 @@
 //! without starting it.
 //!
 //! Environment: `DATABASE_URL` (default `sqlite://todos.db?mode=rwc`, created on first
-//! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end,
-//! default `web/dist`), `LOGIN_ATTEMPTS_PER_MINUTE` (per account, default 5; four times as
-//! many per client address: raise it for test suites that sign in often), and `RUST_LOG`
-//! (default `info`).
+//! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end:
+//! default `web/dist`, the React one; `web-vue/dist` or `web-svelte/dist` for the others),
+//! `LOGIN_ATTEMPTS_PER_MINUTE` (per account, default 5; four times as many per client
+//! address: raise it for test suites that sign in often), and `RUST_LOG` (default `info`).
 
 use std::env;
 
@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     let web = app::web_dist();
     if web.is_none() {
         tracing::warn!(
-            "the React front end is not built (scripts/run builds it); / leads to the plain HTML page at /plain"
+            "no front end is built (scripts/run builds one); / leads to the plain HTML page at /plain"
         );
     }
     let router = app::router(&api, web.as_deref());

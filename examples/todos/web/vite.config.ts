@@ -1,10 +1,25 @@
 import react from "@vitejs/plugin-react";
+import { mizan } from "@mizan/vite";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
+const repo = fileURLToPath(new URL("../../..", import.meta.url));
+
 // `npm run dev` serves the front end with hot reload and sends API calls and form routes to
-// the Rust server (`cargo run -p example-todos`, port 3000).
+// the Rust server (`cargo run -p example-todos`, port 3000). The mizan plugin regenerates
+// src/mizan whenever the schema document changes (`scripts/codegen-example` rewrites it from
+// the Rust functions), with the same command and paths as that script, so the files match.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    mizan({
+      schema: "examples/todos/web/mizan.schema.json",
+      out: "examples/todos/web/src/mizan",
+      target: "react",
+      command: ["cargo", "run", "--locked", "-q", "-p", "mizan-cli", "--"],
+      cwd: repo,
+    }),
+  ],
   build: { outDir: "dist", emptyOutDir: true },
   server: {
     proxy: {

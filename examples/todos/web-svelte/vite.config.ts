@@ -1,0 +1,30 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { mizan } from "@mizan/vite";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+const repo = fileURLToPath(new URL("../../..", import.meta.url));
+
+// `npm run dev` serves the front end with hot reload and sends API calls and form routes to
+// the Rust server (`cargo run -p example-todos`, port 3000). The mizan plugin regenerates
+// src/mizan whenever the schema document changes (`scripts/codegen-example` rewrites it from
+// the Rust functions), with the same command and paths as that script, so the files match.
+export default defineConfig({
+  plugins: [
+    svelte(),
+    mizan({
+      schema: "examples/todos/web/mizan.schema.json",
+      out: "examples/todos/web-svelte/src/mizan",
+      target: "svelte",
+      command: ["cargo", "run", "--locked", "-q", "-p", "mizan-cli", "--"],
+      cwd: repo,
+    }),
+  ],
+  build: { outDir: "dist", emptyOutDir: true },
+  server: {
+    proxy: {
+      "/api": "http://127.0.0.1:3000",
+      "/todos": "http://127.0.0.1:3000",
+    },
+  },
+});

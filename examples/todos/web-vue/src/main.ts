@@ -1,0 +1,26 @@
+import { MizanClient } from "@mizan/runtime";
+import { crossTab } from "@mizan/runtime/cross-tab";
+import { mountDevtools } from "@mizan/runtime/devtools";
+import { createApp } from "vue";
+
+import App from "./App.vue";
+import { createMizan } from "./mizan/vue";
+import "../../web/src/styles.css";
+
+const client = new MizanClient({
+  // The form route redirects to `/`, which is this page: stay, the invalidation it carried
+  // has already refreshed what changed.
+  navigate: (url) => {
+    if (new URL(url, location.href).pathname !== location.pathname) location.assign(url);
+  },
+});
+// A change made in one tab refetches what it invalidated in every other tab.
+crossTab(client);
+
+// In development, the devtools panel lists the entries and, for every fetch, what caused it
+// (which mutation, in this tab or another). Mounted before the first render, so that it sees
+// the first fetches too. Not part of a production build: `import.meta.env.DEV` is false
+// there, and the package has no side effects, so the import goes too.
+if (import.meta.env.DEV) mountDevtools(client, { parent: document.getElementById("devtools") ?? document.body });
+
+createApp(App).use(createMizan(client)).mount("#root");

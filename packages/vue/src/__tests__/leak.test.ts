@@ -1,0 +1,35 @@
+// @vitest-environment jsdom
+// Mounting and unmounting a component 1,000 times leaves the kernel with no observer, and,
+// once the GC time has passed, with no entry and no pending timer.
+import { afterEach, expect, it, vi } from "vitest";
+import { useCall, useContextQuery } from "../index";
+import { call, clientFor, ctx, observe, todoServer } from "../../../react/src/__tests__/harness";
+import { mount } from "./mount";
+
+afterEach(() => void vi.useRealTimers());
+
+it("1,000 mounts and unmounts leave zero observers and no pending timers", async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  const server = todoServer();
+  const client = clientFor(server, { gcTime: 60_000 });
+  const observers = observe(client);
+  for (let i = 0; i < 1000; i++) {
+    const view = mount(client, () => {
+      const todos = useContextQuery(ctx.todos({ project: 3 + (i % 2) }));
+      const stats = useContextQuery(() => ctx.stats({}), { select: (d) => d.count });
+      const add = useCall(call.addTodo);
+      return () => [todos.data.value?.todo_list.length, stats.data.value, add.status.value].join();
+    });
+    if (i % 100 == 0) await vi.advanceTimersByTimeAsync(10); // let some fetches finish
+    view.unmount();
+  }
+  await vi.advanceTimersByTimeAsync(10);
+  expect(observers.subscribes).toBe(2000);
+  expect(observers.live).toBe(0);
+  expect(client.entries().map((e) => e.observers)).toEqual([0, 0, 0]);
+  // one GC timer per entry, not one per mount
+  expect(vi.getTimerCount()).toBe(3);
+  await vi.advanceTimersByTimeAsync(60_000);
+  expect(client.entries()).toEqual([]);
+  expect(vi.getTimerCount()).toBe(0);
+});
