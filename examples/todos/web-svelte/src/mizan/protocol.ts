@@ -9,6 +9,15 @@ import type * as T from "./types";
 /** Where the API is served (the schema document's `base_path`): a `MizanClient`'s `baseUrl`. */
 export const basePath = "/api/mizan";
 
+/** The parameters of the `me` context. */
+export type MeParams = Record<string, never>;
+
+/** The data of the `me` context: its functions' results, by name. */
+export type MeData = {
+  /** The signed-in user, or `null` when no one is. */
+  current_user: T.Me | null;
+};
+
 /** The parameters of the `projects` context. */
 export type ProjectsParams = Record<string, never>;
 
@@ -44,11 +53,44 @@ export type AddTodoArgs = {
   title: T.Title;
 };
 
+/** The arguments of `current_user`. */
+export type CurrentUserArgs = {};
+
+/** The arguments of `delete_project`. */
+export type DeleteProjectArgs = {
+  /** Format: `int64` (exact in JavaScript only within +/-(2^53 - 1)). */
+  id: number;
+};
+
 /** The arguments of `delete_todo`. */
 export type DeleteTodoArgs = {
   /** Format: `int64` (exact in JavaScript only within +/-(2^53 - 1)). */
   id: number;
 };
+
+/** The arguments of `login`. */
+export type LoginArgs = {
+  password: string;
+  username: string;
+};
+
+/** The arguments of `logout`. */
+export type LogoutArgs = {};
+
+/** The arguments of `logout_everywhere`. */
+export type LogoutEverywhereArgs = {};
+
+/** The arguments of `plain_login`. */
+export type PlainLoginArgs = {
+  password: string;
+  username: string;
+};
+
+/** The arguments of `plain_logout`. */
+export type PlainLogoutArgs = {};
+
+/** The arguments of `plain_page`. */
+export type PlainPageArgs = {};
 
 /** The arguments of `project_info`. */
 export type ProjectInfoArgs = {
@@ -79,6 +121,9 @@ export type ToggleTodoFormArgs = {
 
 /** The contexts: `ctx.name(params)` describes what to fetch. */
 export const ctx = {
+  /** The `me` context: `current_user`. */
+  me: defineContext<MeParams, MeData>("me"),
+
   /** The `projects` context: `project_list`. */
   projects: defineContext<ProjectsParams, ProjectsData>("projects"),
 
@@ -103,11 +148,73 @@ export const call = {
   addTodo: defineCall<AddTodoArgs, T.Todo>("add_todo"),
 
   /**
+   * The signed-in user, or `null` when no one is.
+   *
+   * Calls `current_user`.
+   */
+  currentUser: defineCall<CurrentUserArgs, T.Me | null>("current_user"),
+
+  /**
+   * Deletes a project and its todos (staff only: `403` for other users); `404` when there
+   * is no such project. Clients showing the list, or this project, refetch.
+   *
+   * Calls `delete_project`.
+   */
+  deleteProject: defineCall<DeleteProjectArgs, T.Project>("delete_project"),
+
+  /**
    * Deletes a todo and returns it.
    *
    * Calls `delete_todo`.
    */
   deleteTodo: defineCall<DeleteTodoArgs, T.Todo>("delete_todo"),
+
+  /**
+   * Signs in. A wrong username and a wrong password are the same `401`
+   * (`"wrong username or password"`), so the answer does not tell who has an account; too
+   * many attempts for the account or from the address are a `429 rate_limited` with
+   * `Retry-After` ([`LoginLimits`]).
+   *
+   * Calls `login`.
+   */
+  login: defineCall<LoginArgs, T.Me>("login"),
+
+  /**
+   * Signs out this browser: its session ends and its cookies are cleared.
+   *
+   * Calls `logout`.
+   */
+  logout: defineCall<LogoutArgs, null>("logout"),
+
+  /**
+   * Signs the caller out on every device: the user's `generation` moves on, so every
+   * session that remembers the old one is anonymous from its next request on.
+   *
+   * Calls `logout_everywhere`.
+   */
+  logoutEverywhere: defineCall<LogoutEverywhereArgs, null>("logout_everywhere"),
+
+  /**
+   * The page's sign-in form: signs in as `login` does (same `401`, same limits), then back
+   * to the page.
+   *
+   * Calls `plain_login` (view path: the result is the HTTP response).
+   */
+  plainLogin: defineCall<PlainLoginArgs, Response>("plain_login", { view: true }),
+
+  /**
+   * The page's sign-out form (with the CSRF field, as every signed-in form post).
+   *
+   * Calls `plain_logout` (view path: the result is the HTTP response).
+   */
+  plainLogout: defineCall<PlainLogoutArgs, Response>("plain_logout", { view: true }),
+
+  /**
+   * Renders the page.
+   *
+   * Calls `plain_page` (view path: the result is the HTTP response).
+   */
+  plainPage: defineCall<PlainPageArgs, Response>("plain_page", { view: true }),
 
   /**
    * The project itself; 404 when there is no such project.
@@ -138,9 +245,10 @@ export const call = {
   toggleTodo: defineCall<ToggleTodoArgs, T.Todo>("toggle_todo"),
 
   /**
-   * The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">`.
-   * Toggles, then sends the browser back to `/` (303 See Other); the invalidation travels
-   * in the `X-Mizan-Invalidate` header.
+   * The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">` with
+   * the page's `csrf_token` field (a signed-in browser's form posts need it). Toggles, then
+   * sends the browser back to `/plain` (303 See Other); the invalidation travels in the
+   * `X-Mizan-Invalidate` header.
    *
    * Calls `toggle_todo_form` (view path: the result is the HTTP response).
    */

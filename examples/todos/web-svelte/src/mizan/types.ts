@@ -3,6 +3,14 @@
 // Regenerate: mizan codegen examples/todos/web/mizan.schema.json --out examples/todos/web-svelte/src/mizan --target svelte
 // Stage 1: every argument and result type.
 
+/** Who is signed in, as `login` and the `me` context tell it. */
+export interface Me {
+  /** Whether they are staff (staff may delete projects). */
+  staff: boolean;
+  /** The name they signed in with. */
+  username: string;
+}
+
 /** The name of a new project: 1 to 100 characters, not only spaces. */
 export type NewName = string;
 

@@ -17,7 +17,16 @@ import {
   ctx,
   type AddProjectArgs,
   type AddTodoArgs,
+  type DeleteProjectArgs,
   type DeleteTodoArgs,
+  type LoginArgs,
+  type LogoutArgs,
+  type LogoutEverywhereArgs,
+  type MeData,
+  type MeParams,
+  type PlainLoginArgs,
+  type PlainLogoutArgs,
+  type PlainPageArgs,
   type ProjectsData,
   type ProjectsParams,
   type TodosData,
@@ -28,6 +37,20 @@ import {
 import type * as T from "./types";
 
 export { createMizan, keepPreviousData, MizanError, provideMizan, skipToken, useMizan } from "@mizan/vue";
+
+/**
+ * Fetches and observes the `me` context: `current_user`.
+ * The params may be a ref or a getter (they are followed); `skipToken` instead of them
+ * fetches nothing (a dependent query); `select` derives what the component shows.
+ */
+export const useMe = <S = MeData>(
+  params: MaybeRefOrGetter<MeParams | SkipToken> = {},
+  options?: MaybeRefOrGetter<ContextQueryOptions<MeData, S> | undefined>,
+) =>
+  useContextQuery(() => {
+    const p = toValue(params);
+    return p === skipToken ? skipToken : ctx.me(p);
+  }, options);
 
 /**
  * Fetches and observes the `projects` context: `project_list`.
@@ -74,12 +97,74 @@ export const useAddTodo = (options?: CallOptions<AddTodoArgs, T.Todo>) =>
   useCall(call.addTodo, options);
 
 /**
+ * Deletes a project and its todos (staff only: `403` for other users); `404` when there
+ * is no such project. Clients showing the list, or this project, refetch.
+ *
+ * Calls `delete_project`.
+ */
+export const useDeleteProject = (options?: CallOptions<DeleteProjectArgs, T.Project>) =>
+  useCall(call.deleteProject, options);
+
+/**
  * Deletes a todo and returns it.
  *
  * Calls `delete_todo`.
  */
 export const useDeleteTodo = (options?: CallOptions<DeleteTodoArgs, T.Todo>) =>
   useCall(call.deleteTodo, options);
+
+/**
+ * Signs in. A wrong username and a wrong password are the same `401`
+ * (`"wrong username or password"`), so the answer does not tell who has an account; too
+ * many attempts for the account or from the address are a `429 rate_limited` with
+ * `Retry-After` ([`LoginLimits`]).
+ *
+ * Calls `login`.
+ */
+export const useLogin = (options?: CallOptions<LoginArgs, T.Me>) =>
+  useCall(call.login, options);
+
+/**
+ * Signs out this browser: its session ends and its cookies are cleared.
+ *
+ * Calls `logout`.
+ */
+export const useLogout = (options?: CallOptions<LogoutArgs, null>) =>
+  useCall(call.logout, options);
+
+/**
+ * Signs the caller out on every device: the user's `generation` moves on, so every
+ * session that remembers the old one is anonymous from its next request on.
+ *
+ * Calls `logout_everywhere`.
+ */
+export const useLogoutEverywhere = (options?: CallOptions<LogoutEverywhereArgs, null>) =>
+  useCall(call.logoutEverywhere, options);
+
+/**
+ * The page's sign-in form: signs in as `login` does (same `401`, same limits), then back
+ * to the page.
+ *
+ * Calls `plain_login` (view path: the result is the HTTP response).
+ */
+export const usePlainLogin = (options?: CallOptions<PlainLoginArgs, Response>) =>
+  useCall(call.plainLogin, options);
+
+/**
+ * The page's sign-out form (with the CSRF field, as every signed-in form post).
+ *
+ * Calls `plain_logout` (view path: the result is the HTTP response).
+ */
+export const usePlainLogout = (options?: CallOptions<PlainLogoutArgs, Response>) =>
+  useCall(call.plainLogout, options);
+
+/**
+ * Renders the page.
+ *
+ * Calls `plain_page` (view path: the result is the HTTP response).
+ */
+export const usePlainPage = (options?: CallOptions<PlainPageArgs, Response>) =>
+  useCall(call.plainPage, options);
 
 /**
  * Marks a todo done, or not done again.
@@ -90,9 +175,10 @@ export const useToggleTodo = (options?: CallOptions<ToggleTodoArgs, T.Todo>) =>
   useCall(call.toggleTodo, options);
 
 /**
- * The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">`.
- * Toggles, then sends the browser back to `/` (303 See Other); the invalidation travels
- * in the `X-Mizan-Invalidate` header.
+ * The HTML page's toggle button: `<form method="post" action="/todos/1/toggle">` with
+ * the page's `csrf_token` field (a signed-in browser's form posts need it). Toggles, then
+ * sends the browser back to `/plain` (303 See Other); the invalidation travels in the
+ * `X-Mizan-Invalidate` header.
  *
  * Calls `toggle_todo_form` (view path: the result is the HTTP response).
  */
