@@ -1,5 +1,4 @@
 import { canonicalJson } from "./canonical-json";
-import { defineContext } from "./define-context";
 import { hits } from "./hits";
 import { decodeInvalidateHeader } from "./invalidate-header";
 import { MizanError } from "./mizan-error";
@@ -10,7 +9,6 @@ import type {
   ClientOptions,
   ContextDescriptor,
   EntryState,
-  HydrationData,
   Invalidation,
   MizanEvents,
   Params,
@@ -119,7 +117,7 @@ export class MizanClient {
   /** the entries hit by the invalidations of the current round (one microtask) */
   private round_ = new Map<Entry, Pending>();
   /** tombstones: context name → Date.now() of its latest invalidation */
-  private invalidatedAt_ = new Map<string, number>();
+  /** @internal */ invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
   /** setData() calls of an optimistic update in progress */
   private recording_: Recording | undefined;
@@ -127,7 +125,6 @@ export class MizanClient {
 
   constructor(options: ClientOptions = {}) {
     this.options_ = options;
-    this.hydrate(options.hydrate ?? {});
     if (!isServer) {
       const refetchObserved = (cause: Cause) => () =>
         document.visibilityState != "hidden" &&
@@ -212,27 +209,6 @@ export class MizanClient {
     ) as Promise<R>;
   }
 
-  /** Submit a form to a view-path route with X-Mizan-Client; applies X-Mizan-Invalidate and
-   *  follows X-Mizan-Redirect through options.navigate (after settling, as call() does). A
-   *  form without files is sent as application/x-www-form-urlencoded (what routes accept), a
-   *  GET form in the query string. An error status rejects with a MizanError (fields from the
-   *  protocol's error body). */
-  submit(form: HTMLFormElement | { action: string; method?: string; body: URLSearchParams | FormData }): Promise<Response> {
-    // `"elements" in form` tells a form from the plain object. The attributes are read rather
-    // than form.action/form.method, which a control named "action" or "method" shadows.
-    const given =
-      "elements" in form
-        ? { action: form.getAttribute("action") ?? location.href, method: form.getAttribute("method"), body: new FormData(form) }
-        : form;
-    let { action, body } = given;
-    const method = (given.method || "GET").toUpperCase();
-    // (a URLSearchParams is copied)
-    if ([...body.values()].every((v) => typeof v == "string")) body = new URLSearchParams(body as unknown as string[][]);
-    const get = method == "GET";
-    if (get) action = action.replace(/[?#].*/, "") + "?" + body;
-    return this.post_(action, { method, body: get ? null : body }, true, "route:" + action) as Promise<Response>;
-  }
-
   /** Apply invalidations: matching observed entries refetch in one batch (one microtask), an
    *  in-flight fetch of one is aborted and restarted; unobserved matching entries are marked
    *  stale. Resolves when the refetches it caused have landed (never rejects). `cause` names
@@ -253,31 +229,6 @@ export class MizanClient {
     const pair: [keyof MizanEvents, (event: never) => void] = [type, listener];
     this.events_.add(pair);
     return () => this.events_.delete(pair);
-  }
-
-  /** Set entries from page data (SSR). An entry whose client data is as new or newer is left
-   *  alone; one invalidated after the page data was fetched (or exported stale) is shown and
-   *  refetched (revalidating the HTTP cache). A fetch in flight is left to land. */
-  hydrate(data: HydrationData): void {
-    for (const { context, params, data: value, updatedAt, stale } of Object.values(data)) {
-      // through defineContext: the canonical key, whatever the page's spelling
-      const entry = this.entry_(defineContext(context)(params));
-      if (updatedAt <= entry.state_.updatedAt) continue;
-      const invalidated = (this.invalidatedAt_.get(context) ?? 0) >= updatedAt;
-      entry.revalidate_ ||= invalidated;
-      this.succeed_(entry, value, { updatedAt, stale: !!stale || invalidated });
-      if (entry.state_.stale && observed(entry) && !entry.inFlight_) this.start_(entry, "hydrate");
-    }
-  }
-
-  /** Every successful entry by key, for hydrate() on the other side; an entry invalidated since
-   *  its data arrived is exported as stale (the page shows it and refetches it). */
-  dehydrate(): HydrationData {
-    const out: HydrationData = {};
-    this.each_(({ key, context, params, state_: { status, data, updatedAt, stale } }) => {
-      if (status == "success") out[key] = { context, params, data, updatedAt, stale };
-    });
-    return out;
   }
 
   // ------------------------------------------------------------------------- internals
@@ -308,7 +259,7 @@ export class MizanClient {
     return this.options_.baseUrl ?? "/api/mizan";
   }
 
-  private each_(visit: (entry: Entry) => unknown) {
+  /** @internal */ each_(visit: (entry: Entry) => unknown) {
     this.entries_.forEach((entries) => entries.forEach(visit));
   }
 
@@ -322,7 +273,7 @@ export class MizanClient {
 
   /** The entry of a descriptor, created (with a GC timer) when missing. An entry of a context
    *  invalidated within tombstoneTime revalidates its first GET. */
-  private entry_(d: ContextDescriptor<Params, unknown>): Entry {
+  /** @internal */ entry_(d: ContextDescriptor<Params, unknown>): Entry {
     let entry = this.find_(d);
     if (!entry) {
       const { context, key } = d;
@@ -365,7 +316,7 @@ export class MizanClient {
   }
 
   /** New data (structurally shared with the current data) and no error. */
-  private succeed_(entry: Entry, data: unknown, patch?: Partial<EntryState<unknown>>) {
+  /** @internal */ succeed_(entry: Entry, data: unknown, patch?: Partial<EntryState<unknown>>) {
     this.set_(entry, {
       status: "success",
       data: replaceEqualDeep(entry.state_.data, data),
@@ -397,7 +348,7 @@ export class MizanClient {
   /** Fetches an entry, aborting a fetch in flight: the GET, its retries (network errors, 429
    *  and 5xx), the state updates. A superseded fetch resolves with the fetch that replaced it.
    *  `depth` counts the context responses whose run-time invalidations led here. */
-  private start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
+  /** @internal */ start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
     entry.abort_?.abort();
     const controller = (entry.abort_ = new AbortController());
     const { signal } = controller;
@@ -508,7 +459,7 @@ export class MizanClient {
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
-  private async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
+  /** @internal */ async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
     const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
     const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);

@@ -15,6 +15,8 @@ export type {
   RetryOptions,
 } from "./types";
 export { MizanClient } from "./client";
+export { hydrate, dehydrate } from "./hydration";
+export { submitForm } from "./submit-form";
 export { ContextObserver, type ContextObserverOptions, type ContextResult } from "./context-observer";
 export {
   MutationObserver,

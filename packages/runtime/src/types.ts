@@ -109,7 +109,6 @@ export interface ClientOptions {
   gcTime?: number;
   /** default `{}` (3 retries); `false`: none */
   retry?: RetryOptions | false;
-  hydrate?: HydrationData;
   /** Called with the target of a view-path redirect (X-Mizan-Redirect); default: location.assign. */
   navigate?: (url: string) => void;
   /** Refetch observed entries when the window regains focus or becomes visible; default true */

@@ -1,3 +1,4 @@
+import { submitForm } from "@mizan/runtime";
 import { useState, type FormEvent } from "react";
 
 import { ctx } from "./mizan/protocol";
@@ -89,9 +90,9 @@ function ProjectTodos({ project, count }: { project: number; count: number | und
   };
   // A plain HTML form posting to the view-path route; the kernel submits it, applies the
   // X-Mizan-Invalidate header of the answer and follows its redirect.
-  const submitForm = (e: FormEvent<HTMLFormElement>) => {
+  const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    void client.submit(e.currentTarget);
+    void submitForm(client, e.currentTarget);
   };
   const error = addTodo.error ?? toggleTodo.error ?? deleteTodo.error;
   const list = todos.data?.todo_list ?? [];
@@ -119,7 +120,7 @@ function ProjectTodos({ project, count }: { project: number; count: number | und
               <span>{t.title}</span>
             </label>
             <div className="actions">
-              <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submitForm}>
+              <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submit}>
                 <button type="submit" className="ghost" title="Toggle through the plain HTML form route">
                   toggle (form)
                 </button>

@@ -3,7 +3,7 @@ import { act, cleanup, fireEvent, render, renderHook, screen, waitFor } from "@t
 import { Component, StrictMode, Suspense, useLayoutEffect, useState, type ReactNode } from "react";
 import { renderToString } from "react-dom/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { MizanClient } from "@mizan/runtime";
+import { hydrate, type MizanClient } from "@mizan/runtime";
 import {
   MizanError,
   MizanProvider,
@@ -305,7 +305,7 @@ describe("useContextQuery", () => {
     const data = { todo_list: [{ id: 7, project: 3, title: "hydrated" }], project_info: { id: 3, name: "project 3" } };
     // A sibling's layout effect runs after this hook rendered but before its subscription.
     function Writer() {
-      useLayoutEffect(() => client.hydrate(page(d, data)), []);
+      useLayoutEffect(() => hydrate(client, page(d, data)), []);
       return null;
     }
     render(
@@ -322,7 +322,8 @@ describe("server rendering", () => {
   it("renders hydrated data through getServerSnapshot, without fetching", () => {
     const server = todoServer();
     const data = { todo_list: [{ id: 5, project: 3, title: "from the page" }], project_info: { id: 3, name: "project 3" } };
-    const client = clientFor(server, { hydrate: page(ctx.todos({ project: 3 }), data) });
+    const client = clientFor(server);
+    hydrate(client, page(ctx.todos({ project: 3 }), data));
     const html = renderToString(
       <MizanProvider client={client}>
         <Todos project={3} />

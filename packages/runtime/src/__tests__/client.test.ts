@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientOptions, defineCall, defineContext, MizanClient, MizanError } from "@mizan/runtime";
+import { type ClientOptions, defineCall, defineContext, dehydrate, hydrate, MizanClient, MizanError, submitForm } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 import { page } from "./page";
 
@@ -183,7 +183,7 @@ describe("garbage collection", () => {
     expect(c.getState(d).status).toBe("success");
     vi.advanceTimersByTime(1);
     expect(c.getState(d).status).toBe("pending");
-    expect(c.dehydrate()).toEqual({});
+    expect(dehydrate(c)).toEqual({});
   });
 
   it("a new observer within gcTime cancels the collection", async () => {
@@ -203,11 +203,11 @@ describe("garbage collection", () => {
     const s = c.getState(projects({}));
     vi.advanceTimersByTime(1000);
     expect(c.getState(projects({}))).toBe(s); // the shared initial state, but…
-    c.hydrate(page(projects({}), { names: [] }, 1));
+    hydrate(c, page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(999);
-    expect(c.dehydrate()).toEqual(page(projects({}), { names: [] }, 1));
+    expect(dehydrate(c)).toEqual(page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(1);
-    expect(c.dehydrate()).toEqual({});
+    expect(dehydrate(c)).toEqual({});
   });
 
   it("aborts the in-flight request of a collected entry and ignores it", async () => {
@@ -241,9 +241,9 @@ describe("garbage collection", () => {
 
   it("gcTime Infinity keeps entries", async () => {
     const c = client({ gcTime: Infinity });
-    c.hydrate(page(projects({}), { names: [] }, 1));
+    hydrate(c, page(projects({}), { names: [] }, 1));
     vi.advanceTimersByTime(1e9);
-    expect(c.dehydrate()).toEqual(page(projects({}), { names: [] }, 1));
+    expect(dehydrate(c)).toEqual(page(projects({}), { names: [] }, 1));
   });
 });
 
@@ -253,7 +253,7 @@ describe("sequence numbers and invalidation while fetching", () => {
     const d = projects({});
     c.subscribe(d, () => {});
     const inFlight = await f.next();
-    c.hydrate(page(d, { names: ["page"] }));
+    hydrate(c, page(d, { names: ["page"] }));
     expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "fetching", data: { names: ["page"] } });
     vi.setSystemTime(1_000_500);
     await inFlight.json({ names: ["server"] });
@@ -671,7 +671,7 @@ describe("submit", () => {
     const navigate = vi.fn();
     const c = client({ navigate });
     const body = new URLSearchParams({ done: "on" });
-    const p = c.submit({ action: "/todos/5/toggle", method: "post", body });
+    const p = submitForm(c, { action: "/todos/5/toggle", method: "post", body });
     const r = (await f.next());
     expect([r.url, r.init.method, r.init.body]).toEqual(["/todos/5/toggle", "POST", body]);
     expect(r.headers.get("x-mizan-client")).toBe("1");
@@ -686,25 +686,25 @@ describe("submit", () => {
     fd.append("title", "a b");
     fd.append("tag", "x");
     fd.append("tag", "y");
-    c.submit({ action: "/t", body: fd, method: "POST" });
+    submitForm(c, { action: "/t", body: fd, method: "POST" });
     const sent = (await f.next()).init.body;
     expect(sent).toBeInstanceOf(URLSearchParams);
     expect(String(sent)).toBe("title=a+b&tag=x&tag=y");
     const files = new FormData();
     files.append("file", new Blob(["x"]), "x.txt");
-    c.submit({ action: "/t", body: files, method: "POST" });
+    submitForm(c, { action: "/t", body: files, method: "POST" });
     expect((await f.next()).init.body).toBe(files);
   });
 
   it("a GET form goes in the query string", async () => {
     const c = client();
-    c.submit({ action: "/search?old=1#top", body: new URLSearchParams({ q: "mizan" }) });
+    submitForm(c, { action: "/search?old=1#top", body: new URLSearchParams({ q: "mizan" }) });
     expect([(await f.next()).url, (await f.next()).init.method, (await f.next()).init.body]).toEqual(["/search?q=mizan", "GET", null]);
   });
 
   it("rejects with a MizanError on an error status", async () => {
     const c = client();
-    const p = expect(c.submit({ action: "/t", method: "POST", body: new URLSearchParams() })).rejects.toMatchObject({
+    const p = expect(submitForm(c, { action: "/t", method: "POST", body: new URLSearchParams() })).rejects.toMatchObject({
       code: "validation",
       fields: { title: ["required"] },
     });
@@ -715,7 +715,8 @@ describe("submit", () => {
 
 describe("hydration", () => {
   it("hydrated entries start success without a fetch", () => {
-    const c = client({ hydrate: { ...page(todos({ project: 3 }), { todo_list: ["ssr"] }), ...page(projects({}), { names: [] }) } });
+    const c = client();
+    hydrate(c, { ...page(todos({ project: 3 }), { todo_list: ["ssr"] }), ...page(projects({}), { names: [] }) });
     const d = todos({ project: 3 });
     expect(c.getState(d)).toMatchObject({ status: "success", fetchStatus: "idle", data: { todo_list: ["ssr"] }, updatedAt: 1_000_000 });
     c.subscribe(d, () => {});
@@ -724,9 +725,8 @@ describe("hydration", () => {
   });
 
   it("canonicalizes hydration keys; hydrated entries are invalidated like any other", async () => {
-    const c = client({
-      hydrate: { any: { context: "todos", params: { project: 3.0, done: false }, data: { todo_list: [] }, updatedAt: 1, stale: false } },
-    });
+    const c = client();
+    hydrate(c, { any: { context: "todos", params: { project: 3.0, done: false }, data: { todo_list: [] }, updatedAt: 1, stale: false } });
     expect(c.getState(todos({ project: 3, done: false })).status).toBe("success");
     c.subscribe(todos({ done: false, project: 3 }), () => {});
     c.invalidate([{ context: "todos", params: { project: 3 } }]);
@@ -740,11 +740,12 @@ describe("hydration", () => {
     c.fetch(projects({}));
     await (await f.next()).json({ error: { code: "forbidden", message: "no" } }, 403).catch(() => {});
     c.getState(todos({ project: 4 }));
-    const data = c.dehydrate();
+    const data = dehydrate(c);
     expect(data).toEqual({
       "todos?project=3": { context: "todos", params: { project: 3 }, data: { todo_list: ["a"] }, updatedAt: 1_000_000, stale: false },
     });
-    const other = client({ hydrate: JSON.parse(JSON.stringify(data)) });
+    const other = client();
+    hydrate(other, JSON.parse(JSON.stringify(data)));
     expect(other.getState(todos({ project: 3 })).data).toEqual({ todo_list: ["a"] });
   });
 });

@@ -1,7 +1,7 @@
 // Regression tests for the defects of issue 8 (client kernel v2): each failed on the kernel
 // before it.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientOptions, defineCall, defineContext, MizanClient } from "@mizan/runtime";
+import { type ClientOptions, defineCall, defineContext, dehydrate, hydrate, MizanClient } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 import { page } from "./page";
 
@@ -82,7 +82,7 @@ describe("server use", () => {
     const state = c.getState(projects({}));
     expect(state.status).toBe("pending");
     expect(c.entries()).toEqual([]);
-    expect(c.dehydrate()).toEqual({});
+    expect(dehydrate(c)).toEqual({});
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -115,9 +115,9 @@ describe("hydrate() and dehydrate()", () => {
     const d = projects({});
     c.fetch(d);
     await (await f.next()).json({ names: ["client"] }); // updatedAt 1_000_000
-    c.hydrate(page(d, { names: ["older page"] }, 999_000));
+    hydrate(c, page(d, { names: ["older page"] }, 999_000));
     expect(c.getState(d).data).toEqual({ names: ["client"] });
-    c.hydrate(page(d, { names: ["newer page"] }, 1_000_001));
+    hydrate(c, page(d, { names: ["newer page"] }, 1_000_001));
     expect(c.getState(d)).toMatchObject({ data: { names: ["newer page"] }, updatedAt: 1_000_001 });
   });
 
@@ -131,14 +131,14 @@ describe("hydrate() and dehydrate()", () => {
     await flush();
     expect(f.requests).toHaveLength(2);
     // page data fetched on the server before the invalidation
-    c.hydrate(page(d, { names: ["page"] }, 1_000_050));
+    hydrate(c, page(d, { names: ["page"] }, 1_000_050));
     expect(c.getState(d)).toMatchObject({ data: { names: ["page"] }, stale: true, fetchStatus: "fetching" });
     await f.last().json({ names: ["fresh"] });
     expect(c.getState(d)).toMatchObject({ data: { names: ["fresh"] }, stale: false });
     // hydrated stale with no fetch in flight: the first observer refetches, revalidating
     const other = client();
     await other.invalidate(["projects"]);
-    other.hydrate(page(d, { names: ["page"] }, 999_000));
+    hydrate(other, page(d, { names: ["page"] }, 999_000));
     expect(other.getState(d).stale).toBe(true);
     other.subscribe(d, () => {});
     expect((await f.next()).init.cache).toBe("no-cache");
@@ -150,10 +150,10 @@ describe("hydrate() and dehydrate()", () => {
     c.fetch(d);
     await (await f.next()).json({ names: ["a"] });
     await c.invalidate(["projects"]); // unobserved: marked stale
-    const data = c.dehydrate();
+    const data = dehydrate(c);
     expect(data[d.key]).toMatchObject({ data: { names: ["a"] }, stale: true });
     const browser = client();
-    browser.hydrate(data);
+    hydrate(browser, data);
     expect(browser.getState(d)).toMatchObject({ status: "success", stale: true });
     browser.subscribe(d, () => {});
     expect(f.requests).toHaveLength(2);

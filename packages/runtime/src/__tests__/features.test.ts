@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
-import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents } from "@mizan/runtime";
+import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents, submitForm } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 const todos = defineContext<{ project: number }, { todo_list: string[] }>("todos");
@@ -124,7 +124,7 @@ describe("events: client.on()", () => {
     c.on("invalidate", ({ cause }) => causes.push(cause));
     c.subscribe(todos({ project: 1 }), () => {});
     await (await f.next()).json({ todo_list: [] }, 200, { "X-Mizan-Invalidate": "projects" });
-    const p = c.submit({ action: "/todos/1/toggle", method: "POST", body: new URLSearchParams() });
+    const p = submitForm(c, { action: "/todos/1/toggle", method: "POST", body: new URLSearchParams() });
     await (await f.next()).respond(new Response(null, { status: 204, headers: { "X-Mizan-Invalidate": "projects" } }));
     await p;
     expect(causes).toEqual(["context:todos?project=1", "route:/todos/1/toggle"]);

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // submit() with a real HTMLFormElement (jsdom).
 import { describe, expect, it, vi } from "vitest";
-import { MizanClient } from "@mizan/runtime";
+import { MizanClient, submitForm } from "@mizan/runtime";
 import { fakeFetch } from "./fake-fetch";
 
 const form = (html: string) => {
@@ -16,7 +16,7 @@ describe("submit(form)", () => {
     const c = new MizanClient({ fetch: f.fetch, navigate });
     const el = form(`<form action="/todos/5/toggle" method="post">
       <input name="done" value="on"><input name="action" value="save"><input name="method" value="x"></form>`);
-    const p = c.submit(el);
+    const p = submitForm(c, el);
     const r = f.last();
     expect([r.url, r.init.method, String(r.init.body)]).toEqual(["/todos/5/toggle", "POST", "done=on&action=save&method=x"]);
     expect(r.headers.get("x-mizan-client")).toBe("1");
@@ -28,7 +28,7 @@ describe("submit(form)", () => {
   it("a form without action or method is a GET of the page's URL", () => {
     const f = fakeFetch();
     const c = new MizanClient({ fetch: f.fetch });
-    c.submit(form(`<form><input name="q" value="a b"></form>`));
+    submitForm(c, form(`<form><input name="q" value="a b"></form>`));
     expect([f.last().url, f.last().init.method]).toEqual([location.href.replace(/[?#].*/, "") + "?q=a+b", "GET"]);
   });
 });

@@ -12,7 +12,7 @@ const work = mkdtempSync(join(tmpdir(), "mizan-exit-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const SCRIPT = `
-import { MizanClient, defineContext, defineCall } from "@mizan/runtime";
+import { MizanClient, defineContext, defineCall, dehydrate, hydrate } from "@mizan/runtime";
 import { MizanProvider, useContextQuery } from "@mizan/react";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
@@ -29,8 +29,8 @@ for (const options of [{}, { gcTime: 300000 }]) {
   client.getState(todos({ project: 2 }));
   client.subscribe(todos({ project: 3 }), () => {})();
   await client.call(addTodo, { project: 1 });
-  const hydrate = client.dehydrate();
-  const page = new MizanClient({ fetch, hydrate, ...options });
+  const page = new MizanClient({ fetch, ...options });
+  hydrate(page, dehydrate(client));
   function List() {
     const q = useContextQuery(todos({ project: 1 }));
     return createElement("p", null, q.data.todo_list.join());
