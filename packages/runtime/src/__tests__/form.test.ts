@@ -9,7 +9,7 @@ const form = (html: string) => {
   return document.querySelector("form")!;
 };
 
-describe("submit(form)", () => {
+describe("submitForm(client, form)", () => {
   it("posts the form's fields url-encoded to its action, even when controls shadow action/method", async () => {
     const f = fakeFetch();
     const navigate = vi.fn();
