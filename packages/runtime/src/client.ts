@@ -380,11 +380,25 @@ export class MizanClient {
   private async send_(url: string, init: RequestInit, view?: boolean): Promise<Response> {
     try {
       // Without a hook, fetch is called synchronously (no await in between).
-      const hook = this.options_.headers;
-      const headers = new Headers(hook && (await hook()));
+      const o = this.options_;
+      const headers = new Headers(o.headers && (await o.headers()));
+      // The CSRF cookie (readable by scripts) is there while a session is signed in (§9): an
+      // unsafe request (one with a body: a call, a POST form) copies it into the header, and a
+      // 401 to a request sent with it means that the session ended.
+      const token = !isServer && document.cookie.match("(^|; )" + (o.csrfCookie ?? "mizan-csrf") + "=([^;]+)")?.[2];
       if (typeof init.body == "string") headers.set("Content-Type", "application/json");
       if (view) headers.set("X-Mizan-Client", "1");
-      return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
+      if (token && init.body) headers.set(o.csrfHeader ?? "X-Mizan-CSRF", token);
+      const res = await (o.fetch ?? fetch)(url, { ...init, headers });
+      // Another user (a sign-in, a sign-out, a session that ended): every entry loses its data
+      // and the previous user's fetches in flight, observed entries refetch.
+      if (res.headers.has("x-mizan-identity") || (token && res.status == 401))
+        this.each_((entry) => {
+          entry.revalidate_ = true;
+          this.set_(entry, INITIAL);
+          (entry.inFlight_ || observed(entry)) && this.start_(entry, "identity");
+        });
+      return res;
     } catch (thrown) {
       throw init.signal?.aborted
         ? new MizanError("aborted")
