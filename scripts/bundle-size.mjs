@@ -44,9 +44,9 @@ const ENTRIES = [
     // Issue 8's budget, not met yet: 4,350 B after the size work of the kernel-build branch;
     // what would have to leave the kernel to meet it is in docs/client-architecture.md. The
     // ceiling was 4,400 B until sign-in support (the CSRF header, dropping every entry on an
-    // identity change: +132 B, 4,482 B) — to be paid back.
+    // identity change: +144 B, 4,494 B) — to be paid back.
     budget: 4096,
-    ceiling: 4490,
+    ceiling: 4500,
     note: "the kernel: client (entries, fetch, retries, invalidation, events, focus, hydration, setData) and the observers every adapter binds",
   },
   {

@@ -121,6 +121,8 @@ export class MizanClient {
   /** tombstones: context name → Date.now() of its latest invalidation */
   private invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
+  /** the CSRF token of the latest 401 that dropped every entry */
+  private ended_: string | undefined;
   /** setData() calls of an optimistic update in progress */
   private recording_: Recording | undefined;
   private options_: ClientOptions;
@@ -391,8 +393,9 @@ export class MizanClient {
       if (token && init.body) headers.set(o.csrfHeader ?? "X-Mizan-CSRF", token);
       const res = await (o.fetch ?? fetch)(url, { ...init, headers });
       // Another user (a sign-in, a sign-out, a session that ended): every entry loses its data
-      // and the previous user's fetches in flight, observed entries refetch.
-      if (res.headers.has("x-mizan-identity") || (token && res.status == 401))
+      // and the previous user's fetches in flight, observed entries refetch. A 401 does so once
+      // per token: refetches that still send it (a server that keeps the cookie) cannot loop.
+      if (res.headers.has("x-mizan-identity") || (token && res.status == 401 && this.ended_ != (this.ended_ = token)))
         this.each_((entry) => {
           entry.revalidate_ = true;
           this.set_(entry, INITIAL);

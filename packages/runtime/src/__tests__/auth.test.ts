@@ -122,6 +122,20 @@ describe("identity changes", () => {
     expect(f.last().url).toBe("/api/mizan/ctx/me/");
   });
 
+  it("a 401 drops the entries once per CSRF token: refetches that still send it do not loop", async () => {
+    document.cookie = "mizan-csrf=kept";
+    const { c } = await signedIn();
+    const causes: string[] = [];
+    c.on("fetch", ({ key, cause }) => causes.push(key + " " + cause));
+    c.call(addTodo, { title: "x" }).catch(() => {});
+    await (await f.next()).json({ error: { code: "unauthenticated", message: "sign in first" } }, 401);
+    // me refetches (still with the cookie) and is answered 401 too: no second round
+    await f.last().json({ error: { code: "unauthenticated", message: "sign in first" } }, 401);
+    await flush();
+    expect(causes).toEqual(["me identity"]);
+    expect(c.getState(me({}))).toMatchObject({ status: "error", data: undefined });
+  });
+
   it("a 401 while anonymous (no CSRF cookie) keeps the data; 403 reaches the caller as a MizanError", async () => {
     const { c } = await signedIn();
     const failed = c.call(addTodo, { title: "x" }).catch((e: unknown) => e);
