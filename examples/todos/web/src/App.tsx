@@ -33,6 +33,7 @@ export function App() {
     history.replaceState(null, "", `#${id}`);
     setSelected(id);
   };
+  const selectAnother = () => select(projects.data?.project_list.find((p) => p.id !== selected)?.id ?? 1);
   const summary = projects.data?.project_list.find((p) => p.id === selected);
 
   return (
@@ -70,7 +71,7 @@ export function App() {
       </aside>
 
       <main className="content">
-        <ProjectTodos project={selected} count={summary?.todo_count} user={user} onDeleted={() => select(projects.data?.project_list.find((p) => p.id !== selected)?.id ?? 1)} />
+        <ProjectTodos project={selected} count={summary?.todo_count} user={user} onDeleted={selectAnother} />
       </main>
     </div>
   );
@@ -103,7 +104,13 @@ function Account({ user, known }: { user: Me | null; known: boolean }) {
     );
   return (
     <form className="account login" aria-label="Sign in" onSubmit={signIn}>
-      <input aria-label="Username" autoComplete="username" placeholder="username" value={username} onChange={(e) => setUsername(e.target.value)} />
+      <input
+        aria-label="Username"
+        autoComplete="username"
+        placeholder="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+      />
       <input
         aria-label="Password"
         type="password"
