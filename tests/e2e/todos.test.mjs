@@ -2,7 +2,8 @@
 // front end: React (`web`, built in development mode, so StrictMode's double mount is on),
 // Vue (`web-vue`) and Svelte (`web-svelte`). Every front end uses only its generated code and
 // renders the same markup, so one suite drives all three. `E2E_FRAMEWORKS=vue,svelte` runs
-// some of them only.
+// some of them only. Changes take a signed-in user: the tests that change something sign in
+// as alice through the page's form first (the server runs with LOGIN_ATTEMPTS_PER_MINUTE=1000).
 //
 // Run by scripts/test (`node --test tests/e2e/`); runs alone too. It builds what it serves
 // first: the packages' dist (when missing or stale), each front end in development mode
@@ -98,6 +99,8 @@ async function startServer(databaseUrl, webDist) {
       BIND: `127.0.0.1:${port}`,
       WEB_DIST: webDist,
       RUST_LOG: "warn",
+      // every test signs in, several times a minute
+      LOGIN_ATTEMPTS_PER_MINUTE: "1000",
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -183,6 +186,31 @@ async function settled(page, log, quietMs = 400) {
 
 const project1 = (page) => page.locator('section[data-project="1"]');
 
+/** Signs in through the page's sign-in form (demo password `<name>-demo`) and waits until
+ *  the page says who is signed in and its requests have settled. */
+async function signIn(page, log, username, password = `${username}-demo`) {
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(`[data-signed-in="${username}"]`).waitFor();
+  await project1(page).locator("li").first().waitFor();
+  await settled(page, log);
+}
+
+/** Signs in outside the browser: the cookies and headers a later unsafe request needs. */
+async function apiSignIn(url, username) {
+  const r = await fetch(`${url}/api/mizan/call/login/`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: url },
+    body: JSON.stringify({ username, password: `${username}-demo` }),
+  });
+  assert.equal(r.status, 200);
+  const cookies = r.headers.getSetCookie().map((c) => c.split(";")[0]);
+  const csrf = cookies.find((c) => c.startsWith("mizan-csrf="))?.slice("mizan-csrf=".length);
+  assert.ok(csrf, "login set no mizan-csrf cookie");
+  return { cookie: cookies.join("; "), "x-mizan-csrf": csrf, origin: url };
+}
+
 for (const framework of frameworks) {
   describe(framework, () => {
     // One server and one database per front end: each starts from the same data.
@@ -191,10 +219,11 @@ for (const framework of frameworks) {
 
     before(async () => {
       server = await startServer(`sqlite://${database}?mode=rwc`, FRONT_ENDS[framework]);
-      // A second project, so that scoping has something to leave alone.
+      // A second project, so that scoping has something to leave alone (changes take a
+      // signed-in user).
       const r = await fetch(`${server.url}/api/mizan/call/add_project/`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...(await apiSignIn(server.url, "alice")) },
         body: JSON.stringify({ name: "Second" }),
       });
       assert.equal(r.status, 200);
@@ -206,7 +235,11 @@ for (const framework of frameworks) {
       const { page, log, errors } = await open(server.url);
       await project1(page).locator("li").first().waitFor();
       const requests = await settled(page, log);
-      assert.deepEqual(requests.sort(), ["GET /api/mizan/ctx/projects/", "GET /api/mizan/ctx/todos/?project=1"]);
+      assert.deepEqual(requests.sort(), [
+        "GET /api/mizan/ctx/me/",
+        "GET /api/mizan/ctx/projects/",
+        "GET /api/mizan/ctx/todos/?project=1",
+      ]);
       assert.deepEqual(errors, []);
       await page.close();
     });
@@ -230,7 +263,7 @@ for (const framework of frameworks) {
     test("adding a todo shows it, refetching exactly what the server invalidated", async () => {
       const { page, log } = await open(server.url);
       await project1(page).locator("li").first().waitFor();
-      await settled(page, log);
+      await signIn(page, log, "alice");
       log.length = 0;
 
       await page.getByLabel("New todo in project 1").fill("Buy milk");
@@ -251,6 +284,7 @@ for (const framework of frameworks) {
     test("deleting a todo removes it, refetching exactly what the server invalidated", async () => {
       const { page, log } = await open(server.url);
       await project1(page).locator("li").first().waitFor();
+      await signIn(page, log, "alice");
       await page.getByLabel("New todo in project 1").fill("Short-lived");
       await page.getByLabel("New todo in project 1").press("Enter");
       const row = project1(page).locator("li", { hasText: "Short-lived" });
@@ -280,6 +314,7 @@ for (const framework of frameworks) {
       const { page, log } = await open(server.url);
       const first = project1(page).locator('li[data-todo="1"]');
       await first.waitFor();
+      await signIn(page, log, "alice");
       await settled(page, log);
       const before = await first.getAttribute("data-done");
       log.length = 0;
@@ -301,6 +336,7 @@ for (const framework of frameworks) {
       const { page, log } = await open(server.url);
       const second = project1(page).locator('li[data-todo="2"]');
       await second.waitFor();
+      await signIn(page, log, "alice");
       await settled(page, log);
       const before = await second.getAttribute("data-done");
       // A marker that a full page load would erase: the update must not come from a reload.
@@ -325,8 +361,9 @@ for (const framework of frameworks) {
     });
 
     test("a validation error shows its field messages", async () => {
-      const { page } = await open(server.url);
+      const { page, log } = await open(server.url);
       await project1(page).locator("li").first().waitFor();
+      await signIn(page, log, "alice");
       await page.getByLabel("New todo in project 1").press("Enter");
       const alert = project1(page).getByRole("alert");
       await alert.waitFor();
@@ -341,8 +378,10 @@ for (const framework of frameworks) {
       // a real fault, not a mock.
       const readOnly = await startServer(`sqlite://${database}?mode=ro`, FRONT_ENDS[framework]);
       try {
-        const { page } = await open(readOnly.url);
+        // (sessions live in the server's memory: signing in writes nothing)
+        const { page, log } = await open(readOnly.url);
         await project1(page).locator("li").first().waitFor();
+        await signIn(page, log, "alice");
         await page.getByLabel("New todo in project 1").fill("Cannot be written");
         await page.getByLabel("New todo in project 1").press("Enter");
         const alert = project1(page).getByRole("alert");
@@ -370,7 +409,11 @@ for (const framework of frameworks) {
       await page.bringToFront();
       await page.evaluate(() => window.dispatchEvent(new Event("focus")));
       const requests = await settled(page, log);
-      assert.deepEqual([...new Set(requests)].sort(), ["GET /api/mizan/ctx/projects/", "GET /api/mizan/ctx/todos/?project=1"]);
+      assert.deepEqual([...new Set(requests)].sort(), [
+        "GET /api/mizan/ctx/me/",
+        "GET /api/mizan/ctx/projects/",
+        "GET /api/mizan/ctx/todos/?project=1",
+      ]);
       await context.close();
     });
 
@@ -378,6 +421,10 @@ for (const framework of frameworks) {
       const context = await browser.newContext();
       const a = await open(server.url, context);
       const b = await open(server.url, context);
+      // (the tabs share the cookies; tab B learns of the sign-in through the invalidation of
+      // `me` that tab A passes on)
+      await project1(a.page).locator("li").first().waitFor();
+      await signIn(a.page, a.log, "alice");
       for (const { page, log } of [a, b]) {
         await project1(page).locator("li").first().waitFor();
         await settled(page, log);
@@ -399,6 +446,7 @@ for (const framework of frameworks) {
       const { page, log } = await open(server.url);
       const first = project1(page).locator('li[data-todo="1"]');
       await first.waitFor();
+      await signIn(page, log, "alice");
       await settled(page, log);
       const before = await first.getAttribute("data-done");
       let release;
@@ -423,6 +471,80 @@ for (const framework of frameworks) {
       await page.close();
     });
 
+    test("an anonymous visitor reads everything and sees no control that changes something", async () => {
+      const { page, log, errors } = await open(server.url);
+      await project1(page).locator('li[data-todo="1"]').waitFor();
+      await settled(page, log);
+      await page.getByRole("form", { name: "Sign in" }).waitFor();
+      assert.equal(await page.getByLabel("New todo in project 1").count(), 0);
+      assert.equal(await page.getByLabel("New project").count(), 0);
+      assert.equal(await page.getByRole("button", { name: "toggle (form)" }).count(), 0);
+      assert.equal(await page.getByRole("button", { name: /^Delete / }).count(), 0);
+      assert.equal(await page.getByRole("button", { name: "delete project" }).count(), 0);
+      assert.equal(await project1(page).locator('li[data-todo="1"]').getByRole("checkbox").isDisabled(), true);
+      // nothing was even tried
+      assert.deepEqual(log.filter((r) => !r.startsWith("GET ")), []);
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+
+    test("a wrong password shows the 401 message; only staff get the delete-project control", async () => {
+      const { page, log } = await open(server.url);
+      await project1(page).locator("li").first().waitFor();
+      await signIn(page, log, "alice");
+      await page.getByRole("button", { name: "delete project" }).waitFor();
+      await page.getByRole("button", { name: "sign out" }).click();
+      await page.getByLabel("Username").fill("bob");
+      await page.getByLabel("Password").fill("not-his-password");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const alert = page.getByRole("form", { name: "Sign in" }).getByRole("alert");
+      await alert.waitFor();
+      assert.equal(await alert.getAttribute("data-status"), "401");
+      assert.match(await alert.textContent(), /wrong username or password/);
+      await signIn(page, log, "bob");
+      // bob may change todos, not delete projects: the control is not there for him
+      await page.getByLabel("New todo in project 1").waitFor();
+      assert.equal(await page.getByRole("button", { name: "delete project" }).count(), 0);
+      await page.close();
+    });
+
+    test("alice signs out and bob signs in on the same page: bob never sees alice's data", async () => {
+      const { page, log } = await open(server.url);
+      await project1(page).locator("li").first().waitFor();
+      await signIn(page, log, "alice");
+      assert.equal(await page.getByTestId("username").textContent(), "alice");
+      await page.getByRole("button", { name: "sign out" }).click();
+      await page.getByRole("form", { name: "Sign in" }).waitFor();
+      await settled(page, log);
+      assert.equal(await page.getByText("alice").count(), 0);
+
+      // From bob's sign-in on: every request the page sends, and the bodies of their answers.
+      const sent = new Set();
+      const bodies = [];
+      page.on("request", (req) => sent.add(req));
+      page.on("response", (res) => {
+        if (sent.has(res.request()) && new URL(res.url()).pathname.startsWith("/api/mizan/"))
+          bodies.push(
+            res
+              .text()
+              .catch(() => "")
+              .then((text) => [`${res.request().method()} ${new URL(res.url()).pathname}`, text]),
+          );
+      });
+      await signIn(page, log, "bob");
+      assert.equal(await page.getByTestId("username").textContent(), "bob");
+      assert.equal(await page.getByText("alice").count(), 0);
+      const seen = await Promise.all(bodies);
+      const names = seen.map(([request]) => request);
+      assert.ok(names.includes("POST /api/mizan/call/login/"), `no login seen: ${names}`);
+      assert.ok(names.includes("GET /api/mizan/ctx/me/"), `no me seen: ${names}`);
+      for (const [request, text] of seen) assert.doesNotMatch(text, /alice/, `${request} answered ${text}`);
+      // what `me` said last is bob
+      const me = seen.filter(([request]) => request === "GET /api/mizan/ctx/me/").at(-1)[1];
+      assert.deepEqual(JSON.parse(me), { current_user: { staff: false, username: "bob" } });
+      await page.close();
+    });
+
     test("the devtools panel lists the entries and the mutation that caused each refetch", async () => {
       const { page, log } = await open(server.url);
       await project1(page).locator("li").first().waitFor();
@@ -433,6 +555,7 @@ for (const framework of frameworks) {
       for (const key of ["projects", "todos?project=1"])
         await panel.locator(`[data-log] tr[data-key="${key}"][data-cause="mount"]`).first().waitFor({ timeout: 2000 });
       assert.equal(await panel.locator('[data-log] tr[data-cause="(before devtools)"]').count(), 0);
+      await signIn(page, log, "alice");
       await page.getByLabel("New todo in project 1").fill("Seen by devtools");
       await page.getByLabel("New todo in project 1").press("Enter");
       await project1(page).getByText("Seen by devtools").waitFor();

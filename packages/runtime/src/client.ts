@@ -119,6 +119,8 @@ export class MizanClient {
   /** tombstones: context name → Date.now() of its latest invalidation */
   /** @internal */ invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
+  /** the CSRF token of the latest 401 that dropped every entry */
+  private ended_: string | undefined;
   /** setData() calls of an optimistic update in progress */
   private recording_: Recording | undefined;
   private options_: ClientOptions;
@@ -331,11 +333,26 @@ export class MizanClient {
   private async send_(url: string, init: RequestInit, view?: boolean): Promise<Response> {
     try {
       // Without a hook, fetch is called synchronously (no await in between).
-      const hook = this.options_.headers;
-      const headers = new Headers(hook && (await hook()));
+      const o = this.options_;
+      const headers = new Headers(o.headers && (await o.headers()));
+      // The CSRF cookie (readable by scripts) is there while a session is signed in (§9): an
+      // unsafe request (one with a body: a call, a POST form) copies it into the header, and a
+      // 401 to a request sent with it means that the session ended.
+      const token = !isServer && document.cookie.match("(^|; )" + (o.csrfCookie ?? "mizan-csrf") + "=([^;]+)")?.[2];
       if (typeof init.body == "string") headers.set("Content-Type", "application/json");
       if (view) headers.set("X-Mizan-Client", "1");
-      return await (this.options_.fetch ?? fetch)(url, { ...init, headers });
+      if (token && init.body) headers.set(o.csrfHeader ?? "X-Mizan-CSRF", token);
+      const res = await (o.fetch ?? fetch)(url, { ...init, headers });
+      // Another user (a sign-in, a sign-out, a session that ended): every entry loses its data
+      // and the previous user's fetches in flight, observed entries refetch. A 401 does so once
+      // per token: refetches that still send it (a server that keeps the cookie) cannot loop.
+      if (res.headers.has("x-mizan-identity") || (token && res.status == 401 && this.ended_ != (this.ended_ = token)))
+        this.each_((entry) => {
+          entry.revalidate_ = true;
+          this.set_(entry, INITIAL);
+          (entry.inFlight_ || observed(entry)) && this.start_(entry, "identity");
+        });
+      return res;
     } catch (thrown) {
       throw init.signal?.aborted
         ? new MizanError("aborted")

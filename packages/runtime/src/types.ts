@@ -83,7 +83,7 @@ export interface RetryOptions {
  *  `mutation:<fn>` (a call's body or header), `route:<url>` (a submitted form's header),
  *  `context:<key>` (a context response's run-time invalidation, §5.3), `push`, `tab:<cause in
  *  the other tab>`, `client` (`client.invalidate()`); fetches also `mount`, `focus`,
- *  `reconnect`, `refetch`, `hydrate`. */
+ *  `reconnect`, `refetch`, `hydrate`, `identity` (another user signed in or out, §9). */
 export type Cause = string;
 
 /** The events of `client.on(type, listener)`. */
@@ -102,8 +102,13 @@ export interface ClientOptions {
   baseUrl?: string;
   /** default globalThis.fetch (looked up per request, so it may be patched later) */
   fetch?: typeof fetch;
-  /** called per request, retries included (CSRF/bearer later) */
+  /** called per request, retries included (a bearer token, say) */
   headers?: () => HeadersInit | Promise<HeadersInit>;
+  /** the cookie an unsafe request (not GET) copies into `csrfHeader` when the browser has it
+   *  (a signed-in session, PROTOCOL.md §9); default "mizan-csrf" */
+  csrfCookie?: string;
+  /** default "X-Mizan-CSRF" */
+  csrfHeader?: string;
   /** ms an unobserved entry is kept, default 300_000 in a browser and Infinity on a server
    *  (no `window`): no timer there; browser timers never keep a process alive either */
   gcTime?: number;

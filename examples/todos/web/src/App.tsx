@@ -2,12 +2,17 @@ import { submitForm } from "@mizan/runtime";
 import { useState, type FormEvent } from "react";
 
 import { ctx } from "./mizan/protocol";
+import type { Me } from "./mizan/types";
 import {
   keepPreviousData,
   type MizanError,
   useAddProject,
   useAddTodo,
+  useDeleteProject,
   useDeleteTodo,
+  useLogin,
+  useLogout,
+  useMe,
   useMizan,
   useProjects,
   useTodos,
@@ -18,14 +23,18 @@ import {
 const projectFromHash = () => Number(location.hash.slice(1)) || 1;
 
 /** A sidebar of projects and the selected project's todos. Nothing here says what to refetch
- *  after a change: the server's answer to each call does. */
+ *  after a change: the server's answer to each call does. Anyone may read; the controls that
+ *  change something show for a signed-in user only (the server answers 401 otherwise). */
 export function App() {
+  const me = useMe();
+  const user = me.data?.current_user ?? null;
   const projects = useProjects();
   const [selected, setSelected] = useState(projectFromHash);
   const select = (id: number) => {
     history.replaceState(null, "", `#${id}`);
     setSelected(id);
   };
+  const selectAnother = () => select(projects.data?.project_list.find((p) => p.id !== selected)?.id ?? 1);
   const summary = projects.data?.project_list.find((p) => p.id === selected);
 
   return (
@@ -35,6 +44,7 @@ export function App() {
           Mizan <span>todos</span>
         </h1>
         <p>Typed Rust functions; the server says what each change invalidated.</p>
+        <Account user={user} known={me.status === "success"} />
       </header>
 
       <aside className="sidebar" aria-label="Projects">
@@ -58,17 +68,77 @@ export function App() {
             ))}
           </ul>
         </nav>
-        <AddProject onAdded={select} />
+        {user && <AddProject onAdded={select} />}
       </aside>
 
       <main className="content">
-        <ProjectTodos project={selected} count={summary?.todo_count} />
+        <ProjectTodos project={selected} count={summary?.todo_count} user={user} onDeleted={selectAnother} />
       </main>
     </div>
   );
 }
 
-function ProjectTodos({ project, count }: { project: number; count: number | undefined }) {
+/** Who is signed in, with a sign-out button; else the sign-in form. */
+function Account({ user, known }: { user: Me | null; known: boolean }) {
+  const login = useLogin();
+  const logout = useLogout();
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const signIn = (e: FormEvent) => {
+    e.preventDefault();
+    login.call({ username, password }, { onSuccess: () => (setUsername(""), setPassword("")) });
+  };
+  if (!known) return <div className="account" />;
+  if (user)
+    return (
+      <div className="account" data-signed-in={user.username}>
+        <span>
+          signed in as <strong data-testid="username">{user.username}</strong>
+          {user.staff && <span className="badge">staff</span>}
+        </span>
+        <span className="muted">·</span>
+        <button type="button" className="ghost" onClick={() => logout.call({})} disabled={logout.isPending}>
+          sign out
+        </button>
+        <ErrorBox error={logout.error} />
+      </div>
+    );
+  return (
+    <form className="account login" aria-label="Sign in" onSubmit={signIn}>
+      <input
+        aria-label="Username"
+        autoComplete="username"
+        placeholder="username"
+        value={username}
+        onChange={(e) => setUsername(e.target.value)}
+      />
+      <input
+        aria-label="Password"
+        type="password"
+        autoComplete="current-password"
+        placeholder="password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+      />
+      <button type="submit" disabled={login.isPending}>
+        Sign in
+      </button>
+      <ErrorBox error={login.error} />
+    </form>
+  );
+}
+
+function ProjectTodos({
+  project,
+  count,
+  user,
+  onDeleted,
+}: {
+  project: number;
+  count: number | undefined;
+  user: Me | null;
+  onDeleted: () => void;
+}) {
   // While another project loads, the previous one stays on screen, dimmed.
   const todos = useTodos({ project }, { placeholderData: keepPreviousData });
   const addTodo = useAddTodo();
@@ -81,6 +151,7 @@ function ProjectTodos({ project, count }: { project: number; count: number | und
       ),
   });
   const deleteTodo = useDeleteTodo();
+  const deleteProject = useDeleteProject();
   const client = useMizan();
   const [title, setTitle] = useState("");
 
@@ -94,7 +165,7 @@ function ProjectTodos({ project, count }: { project: number; count: number | und
     e.preventDefault();
     void submitForm(client, e.currentTarget);
   };
-  const error = addTodo.error ?? toggleTodo.error ?? deleteTodo.error;
+  const error = addTodo.error ?? toggleTodo.error ?? deleteTodo.error ?? deleteProject.error;
   const list = todos.data?.todo_list ?? [];
   const open = list.filter((t) => !t.done).length;
 
@@ -110,45 +181,59 @@ function ProjectTodos({ project, count }: { project: number; count: number | und
         <span className={todos.isFetching ? "sync on" : "sync"} aria-live="polite">
           {todos.isFetching ? "refreshing…" : "up to date"}
         </span>
+        {user?.staff && (
+          <button
+            type="button"
+            className="ghost danger"
+            onClick={() => deleteProject.call({ id: project }, { onSuccess: onDeleted })}
+            disabled={deleteProject.isPending}
+          >
+            delete project
+          </button>
+        )}
       </header>
       <ErrorBox error={todos.error} />
       <ul className={todos.isPlaceholderData ? "todos stale" : "todos"}>
         {list.map((t) => (
           <li key={t.id} data-todo={t.id} data-done={String(t.done)} className={t.done ? "done" : undefined}>
             <label>
-              <input type="checkbox" checked={t.done} onChange={() => toggleTodo.call({ id: t.id })} />
+              <input type="checkbox" checked={t.done} disabled={!user} onChange={() => toggleTodo.call({ id: t.id })} />
               <span>{t.title}</span>
             </label>
-            <div className="actions">
-              <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submit}>
-                <button type="submit" className="ghost" title="Toggle through the plain HTML form route">
-                  toggle (form)
+            {user && (
+              <div className="actions">
+                <form method="post" action={`/todos/${t.id}/toggle`} onSubmit={submit}>
+                  <button type="submit" className="ghost" title="Toggle through the plain HTML form route">
+                    toggle (form)
+                  </button>
+                </form>
+                <button
+                  type="button"
+                  className="ghost danger"
+                  onClick={() => deleteTodo.call({ id: t.id })}
+                  aria-label={`Delete ${t.title}`}
+                >
+                  delete
                 </button>
-              </form>
-              <button
-                type="button"
-                className="ghost danger"
-                onClick={() => deleteTodo.call({ id: t.id })}
-                aria-label={`Delete ${t.title}`}
-              >
-                delete
-              </button>
-            </div>
+              </div>
+            )}
           </li>
         ))}
         {todos.status === "success" && list.length === 0 && <li className="empty muted">Nothing to do.</li>}
       </ul>
-      <form className="add" onSubmit={add}>
-        <input
-          aria-label={`New todo in project ${project}`}
-          placeholder="What needs doing?"
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-        />
-        <button type="submit" disabled={addTodo.isPending}>
-          {addTodo.isPending ? "Adding…" : "Add"}
-        </button>
-      </form>
+      {user && (
+        <form className="add" onSubmit={add}>
+          <input
+            aria-label={`New todo in project ${project}`}
+            placeholder="What needs doing?"
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+          />
+          <button type="submit" disabled={addTodo.isPending}>
+            {addTodo.isPending ? "Adding…" : "Add"}
+          </button>
+        </form>
+      )}
       <ErrorBox error={error} />
     </section>
   );

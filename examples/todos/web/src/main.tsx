@@ -9,11 +9,9 @@ import { MizanProvider } from "./mizan/react";
 import "./styles.css";
 
 const client = new MizanClient({
-  // The form route redirects to `/`, which is this page: stay, the invalidation it carried
-  // has already refreshed what changed.
-  navigate: (url) => {
-    if (new URL(url, location.href).pathname !== location.pathname) location.assign(url);
-  },
+  // The form route sends a browser without scripts back to the plain page (`/plain`); this
+  // page stays: the invalidation the answer carried has already refreshed what changed.
+  navigate: () => {},
 });
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
