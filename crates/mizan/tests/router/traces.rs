@@ -80,11 +80,19 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
 async fn every_request_and_function_has_a_span_with_status_and_duration() {
     // Built first: start-up warnings about the test API are not what is measured here.
     let app = app();
-    // One request first, so every Mizan callsite is registered before the subscriber is:
-    // installing it then recomputes their interest. (A callsite registered for the first
-    // time by another test's thread while this one installs its subscriber can otherwise
-    // keep a cached "never".)
-    let _ = get(&app, "/api/mizan/ctx/todos/?project=404").await;
+    // One request first, under a subscriber that takes everything, so every Mizan callsite
+    // is registered before the capturing subscriber is (Mizan builds its DEBUG spans only
+    // when something can record them): installing it then recomputes their interest. (A
+    // callsite registered for the first time by another test's thread while this one
+    // installs its subscriber can otherwise keep a cached "never".)
+    {
+        let everything = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(std::io::sink)
+            .finish();
+        let _warm = tracing::subscriber::set_default(everything);
+        let _ = get(&app, "/api/mizan/ctx/todos/?project=404").await;
+    }
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(Registry::default().with(capture.clone()));
 
