@@ -121,6 +121,8 @@ export class MizanClient {
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
   /** the CSRF token of the latest 401 that dropped every entry */
   private ended_: string | undefined;
+  /** how many times the identity changed: observers drop data kept from before */
+  /** @internal */ identity_ = 0;
   /** setData() calls of an optimistic update in progress */
   private recording_: Recording | undefined;
   private options_: ClientOptions;
@@ -347,6 +349,7 @@ export class MizanClient {
       // and the previous user's fetches in flight, observed entries refetch. A 401 does so once
       // per token: refetches that still send it (a server that keeps the cookie) cannot loop.
       if (res.headers.has("x-mizan-identity") || (token && res.status == 401 && this.ended_ != (this.ended_ = token)))
+        this.identity_++,
         this.each_((entry) => {
           entry.revalidate_ = true;
           this.set_(entry, INITIAL);

@@ -44,6 +44,8 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
   private declare result_: ContextResult<S, D> | undefined;
   /** the last entry data this observer showed: keepPreviousData's `previous` */
   private declare previousData_: D | undefined;
+  /** the client's identity count when previousData_ was kept */
+  private declare identity_: number | undefined;
   /** the input, function and output of the last select() */
   private declare selection_: [from: unknown, select: unknown, selected: unknown] | undefined;
 
@@ -64,7 +66,9 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
     let data: unknown = state.data;
     let isPlaceholderData = false;
-    // the last data shown is keepPreviousData's `previous` (adapters read every change)
+    // the last data shown is keepPreviousData's `previous` (adapters read every change), but
+    // never across an identity change: the previous user's data is not a placeholder
+    if (this.identity_ != (this.identity_ = this.client_.identity_)) this.previousData_ = undefined;
     if (data !== undefined) this.previousData_ = state.data;
     else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {

@@ -2,7 +2,17 @@
 // Sign-in support (PROTOCOL.md §9): the CSRF header on unsafe requests of a signed-in session,
 // and every entry dropped when the identity changes (sign-in, sign-out, a session that ended).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type ClientOptions, defineCall, defineContext, MizanClient, MizanError, MutationObserver, submitForm } from "@mizan/runtime";
+import {
+  type ClientOptions,
+  ContextObserver,
+  defineCall,
+  defineContext,
+  keepPreviousData,
+  MizanClient,
+  MizanError,
+  MutationObserver,
+  submitForm,
+} from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 const me = defineContext<Record<string, never>, { username: string } | null>("me");
@@ -146,5 +156,19 @@ describe("identity changes", () => {
     await (await f.next()).json({ error: { code: "forbidden", message: "staff only" } }, 403);
     expect(await forbidden).toMatchObject({ status: 403, code: "forbidden", message: "staff only" });
     expect(c.getState(me({})).data).toEqual({ username: "alice" });
+  });
+
+  it("keepPreviousData never shows the previous user's data as a placeholder", async () => {
+    const { c } = await signedIn();
+    // An observer that showed alice's todos of project 1 and keeps previous data.
+    const observer = new ContextObserver(c, todos({ project: 1 }), { placeholderData: keepPreviousData });
+    const stop = observer.subscribe(() => {});
+    expect(observer.getResult().data).toEqual({ titles: ["alice's"] });
+    c.call(login, { username: "bob", password: "bob-demo" }).catch(() => {});
+    await (await f.next()).json({ result: { username: "bob" } }, 200, { "X-Mizan-Identity": "changed" });
+    const result = observer.getResult();
+    expect(result.data).toBeUndefined();
+    expect(result.isPlaceholderData).toBe(false);
+    stop();
   });
 });
