@@ -395,17 +395,7 @@ impl IdentityResolver for AutoResolver {
             else {
                 return Ok(None);
             };
-            let Some(mut identity) = session::resolve(session, users.as_ref()).await? else {
-                return Ok(None);
-            };
-            // Send the CSRF cookie again when the browser lacks the current one.
-            if let Some(auth) = identity.extensions.get_mut::<SessionAuth>() {
-                let current = request_cookie(parts, &self.settings.csrf.cookie)
-                    .and_then(csrf::unmask)
-                    .is_some_and(|s| s == auth.secret);
-                auth.refresh = !current;
-            }
-            Ok(Some(identity))
+            session::resolve(session, users.as_ref()).await
         })
     }
 
@@ -435,9 +425,15 @@ impl IdentityResolver for AutoResolver {
                     .insert(IDENTITY_CHANGED, HeaderValue::from_static("changed"));
                 Some(self.csrf_cookie(None))
             }
+            // Sent again when the browser lacks the session's current one.
             None => identity
                 .and_then(|i| i.extensions.get::<SessionAuth>())
-                .filter(|a| a.refresh)
+                .filter(|a| {
+                    let held = request
+                        .and_then(|r| request_cookie(r, &self.settings.csrf.cookie))
+                        .and_then(csrf::unmask);
+                    held != Some(a.secret)
+                })
                 .map(|a| self.csrf_cookie(Some(&csrf::mask(&a.secret)))),
         };
         if let Some(Some(cookie)) = cookie {

@@ -247,14 +247,9 @@ impl Csrf {
             } else {
                 host == t.host
             };
-            let wanted = Origin {
-                scheme: t.scheme.clone(),
-                host: String::new(),
-                port: t.port,
-            };
             t.scheme == origin.scheme
                 && host_ok
-                && wanted.port_or_default() == origin.port_or_default()
+                && default_port(&t.scheme, t.port) == origin.port_or_default()
         })
     }
 }
@@ -352,12 +347,17 @@ struct Origin {
 
 impl Origin {
     fn port_or_default(&self) -> Option<u16> {
-        self.port.or(match self.scheme.as_str() {
-            "https" => Some(443),
-            "http" => Some(80),
-            _ => None,
-        })
+        default_port(&self.scheme, self.port)
     }
+}
+
+/// `port`, or the scheme's default when it is absent.
+fn default_port(scheme: &str, port: Option<u16>) -> Option<u16> {
+    port.or(match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    })
 }
 
 /// `scheme://host[:port]` and nothing else; `None` for `null` and anything malformed.

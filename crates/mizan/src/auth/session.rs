@@ -88,8 +88,6 @@ pub(crate) struct UsersHandle(pub(crate) Arc<dyn Users>);
 #[derive(Clone)]
 pub(crate) struct SessionAuth {
     pub(crate) secret: [u8; SECRET],
-    /// The request did not carry the current CSRF cookie: the response sends it.
-    pub(crate) refresh: bool,
 }
 
 /// A sign-in or sign-out during a request, for the response (new CSRF cookie, the
@@ -129,10 +127,7 @@ pub(crate) async fn resolve(session: &Session, users: &dyn Users) -> Result<Opti
         return Ok(None);
     };
     let mut identity = user.identity;
-    identity.extensions.insert(SessionAuth {
-        secret,
-        refresh: false,
-    });
+    identity.extensions.insert(SessionAuth { secret });
     Ok(Some(identity))
 }
 
