@@ -120,12 +120,12 @@ export class MizanClient {
   /** @internal */ invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
   /** the CSRF token of the latest 401 that dropped every entry */
-  private ended_: string | undefined;
+  private declare ended_: string | undefined;
   /** how many times the identity changed: observers drop data kept from before */
   /** @internal */ identity_ = 0;
   /** setData() calls of an optimistic update in progress */
-  private recording_: Recording | undefined;
-  private options_: ClientOptions;
+  private declare recording_: Recording | undefined;
+  private declare options_: ClientOptions;
 
   constructor(options: ClientOptions = {}) {
     this.options_ = options;
@@ -462,7 +462,7 @@ export class MizanClient {
       this.set_(entry, { stale: true });
       if (depth <= MAX_CHAIN && !this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
     }
-    if (depth > MAX_CHAIN && process.env.NODE_ENV != "production")
+    if (process.env.NODE_ENV != "production" && depth > MAX_CHAIN)
       console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
     // One round per microtask: whatever is invalidated before the first of these calls resumes
     // (the body and headers of one response, several responses) refetches each entry once.
