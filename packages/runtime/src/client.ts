@@ -397,9 +397,7 @@ export class MizanClient {
         if (controller != entry.abort_) {
           // Superseded (restarted by an invalidation, or collected): the caller gets the newer
           // fetch's answer, the entry is left to it.
-          if (entry.inFlight_) return entry.inFlight_;
-          if (error) throw error;
-          return data;
+          return entry.inFlight_ ?? (error ? Promise.reject(error) : data);
         }
         if (!error) {
           this.succeed_(entry, data, { fetchStatus: "idle", failureCount: 0, stale: false });
@@ -423,12 +421,10 @@ export class MizanClient {
           if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
         }
         // the wait, rejecting with "aborted" when the entry's signal fires first
-        await new Promise((resolve, reject) => {
-          const timer = setTimeout(resolve, ms);
-          signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            reject(new MizanError("aborted"));
-          });
+        // (a timer left behind by an abort resolves nothing, and keeps no process alive)
+        await new Promise<void>((resolve, reject) => {
+          unrefTimeout(resolve, ms);
+          signal.addEventListener("abort", () => reject(new MizanError("aborted")));
         });
       }
     };
