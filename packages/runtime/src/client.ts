@@ -27,7 +27,7 @@ interface Entry extends ContextDescriptor<Params, unknown> {
   /** one wrapper per subscription, passive ones (`enabled: false`) included: they see changes
    *  but never fetch */
   listeners_: Set<() => void>;
-  /** how many subscriptions are active (not passive): the entry is on screen */
+  /** how many subscriptions are active (not passive): the entry is on screen (observed) */
   active_: number;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
@@ -95,9 +95,6 @@ const read = async (res: Response, signal?: AbortSignal | null): Promise<any> =>
 export const differs = (patch: object, object: object) =>
   Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
 
-/** Whether an entry has an active (fetching) observer: it is on screen. */
-const observed = (entry: Entry) => entry.active_ > 0;
-
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
 export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
 
@@ -132,7 +129,7 @@ export class MizanClient {
     if (!isServer) {
       const refetchObserved = (cause: Cause) => () =>
         document.visibilityState != "hidden" &&
-        this.each_((entry) => observed(entry) && !entry.inFlight_ && this.start_(entry, cause));
+        this.each_((entry) => entry.active_ && !entry.inFlight_ && this.start_(entry, cause));
       if (options.refetchOnFocus ?? true)
         for (const type of ["focus", "visibilitychange"]) addEventListener(type, refetchObserved("focus"));
       if (options.refetchOnReconnect ?? true) addEventListener("online", refetchObserved("reconnect"));
@@ -237,12 +234,6 @@ export class MizanClient {
 
   // ------------------------------------------------------------------------- internals
 
-  /** @internal Whether an entry has an active observer (a fetch on first observe is done). */
-  observed_(d: ContextDescriptor<Params, unknown>): boolean {
-    const entry = this.find_(d);
-    return !!entry && observed(entry);
-  }
-
   /** @internal Runs `apply` (a mutation's optimistic update) recording its setData() calls;
    *  returns the rollback: each entry it changed gets its previous state back, unless newer
    *  data (a refetch) replaced the optimistic data meanwhile. */
@@ -271,7 +262,7 @@ export class MizanClient {
     this.events_.forEach(([t, listener]) => t == type && guard(listener as (event: MizanEvents[T]) => void, event));
   }
 
-  private find_(d: ContextDescriptor<Params, unknown>): Entry | undefined {
+  /** @internal */ find_(d: ContextDescriptor<Params, unknown>): Entry | undefined {
     return this.entries_.get(d.context)?.get(d.key);
   }
 
@@ -353,7 +344,7 @@ export class MizanClient {
         this.each_((entry) => {
           entry.revalidate_ = true;
           this.set_(entry, INITIAL);
-          (entry.inFlight_ || observed(entry)) && this.start_(entry, "identity");
+          (entry.inFlight_ || entry.active_) && this.start_(entry, "identity");
         });
       return res;
     } catch (thrown) {
@@ -465,7 +456,7 @@ export class MizanClient {
     await 0;
     const round = this.round_;
     this.round_ = new Map();
-    round.forEach(([cause, depth], entry) => (entry.inFlight_ || observed(entry)) && this.start_(entry, cause, depth));
+    round.forEach(([cause, depth], entry) => (entry.inFlight_ || entry.active_) && this.start_(entry, cause, depth));
     // once each has no fetch in flight, restarted fetches included
     await Promise.all(
       hit.map(async (entry) => {

@@ -82,7 +82,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     // An entry that needs a fetch and has no active observer yet fetches when this one
     // subscribes: say so on the first render already.
     const fetchStatus: FetchStatus =
-      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.observed_(d)
+      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.find_(d)?.active_
         ? "fetching"
         : state.fetchStatus;
     const status = isPlaceholderData ? "success" : state.status;
