@@ -142,15 +142,6 @@ export class MizanClient {
     return (this.find_(d)?.state_ ?? INITIAL) as EntryState<D>;
   }
 
-  /** Every entry the client holds (for the devtools). */
-  entries(): { key: string; context: string; params: Params; state: EntryState<unknown>; observers: number }[] {
-    const out: ReturnType<MizanClient["entries"]> = [];
-    this.each_(({ key, context, params, state_: state, listeners_ }) =>
-      out.push({ key, context, params, state, observers: listeners_.size }),
-    );
-    return out;
-  }
-
   /** Observe an entry. The first active observer of an entry without fresh data (pending,
    *  error or stale, and not already fetching) fetches it; a passive one (`enabled: false`)
    *  only sees changes. Returns the unsubscribe function; the last unsubscribe starts the GC
