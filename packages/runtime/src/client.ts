@@ -193,7 +193,7 @@ export class MizanClient {
    *  rejects with a MizanError either way. */
   call<A, R>(c: CallDescriptor<A, R>, args: A, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<R> {
     return this.post_(
-      this.base_() + "/call/" + c.fn + "/",
+      (this.options_.baseUrl ?? "/api/mizan") + "/call/" + c.fn + "/",
       { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal },
       c.view,
       "mutation:" + c.fn,
@@ -239,10 +239,6 @@ export class MizanClient {
       recording.forEach(([{ status, data, updatedAt }, after], entry) => {
         if (entry.state_.data === after) this.set_(entry, { status, data, updatedAt });
       });
-  }
-
-  private base_() {
-    return this.options_.baseUrl ?? "/api/mizan";
   }
 
   /** @internal */ each_(visit: (entry: Entry) => unknown) {
@@ -358,7 +354,7 @@ export class MizanClient {
     const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
     const { context, key } = entry;
     // key = context + "" or "?" + canonical query
-    const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
+    const url = (this.options_.baseUrl ?? "/api/mizan") + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
     // unchanged) instead of serving its cached copy of what just changed.
     const init: RequestInit = { signal, cache: entry.revalidate_ ? "no-cache" : undefined };
