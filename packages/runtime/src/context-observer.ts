@@ -69,7 +69,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     // the last data shown is keepPreviousData's `previous` (adapters read every change), but
     // never across an identity change: the previous user's data is not a placeholder
     if (this.identity_ != (this.identity_ = this.client_.identity_)) this.previousData_ = undefined;
-    if (data !== undefined) this.previousData_ = state.data;
+    if (data !== undefined) this.previousData_ = data as D;
     else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {
       const [from, fn, selected] = this.selection_ ?? [];
