@@ -402,7 +402,7 @@ export class MizanClient {
         // (a timer left behind by an abort resolves nothing, and keeps no process alive)
         await new Promise<void>((resolve, reject) => {
           unrefTimeout(resolve, ms);
-          signal.addEventListener("abort", () => reject(new MizanError("aborted")));
+          signal.onabort = () => reject(new MizanError("aborted")); // (one wait at a time per signal)
         });
       }
     };
