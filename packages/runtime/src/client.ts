@@ -166,12 +166,6 @@ export class MizanClient {
     return (entry.inFlight_ ?? this.start_(entry, cause)) as Promise<D>;
   }
 
-  /** The data of a fresh entry without a request; otherwise fetch() (prefetching). */
-  async ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
-    const entry = this.entry_(d);
-    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : (entry.state_.data as D);
-  }
-
   /** Replace an entry's data (creating the entry): a value, or an updater of the current data
    *  (`undefined` before the first success); returning `undefined` changes nothing. The entry
    *  becomes `success`; the next invalidation refetches the server's truth. Used by optimistic
