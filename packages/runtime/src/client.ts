@@ -31,8 +31,8 @@ interface Entry extends ContextDescriptor<Params, unknown> {
   active_: number;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
-  /** aborts the in-flight fetch (GC, an invalidation that restarts it); replaced by every
-   *  fetch and cleared by GC, so a response whose controller is no longer this one is dropped */
+  /** aborts the in-flight fetch (GC, an invalidation that restarts it), replaced by every
+   *  fetch: a fetch whose signal was aborted is superseded, its response dropped */
   abort_?: AbortController | undefined;
   /** invalidated since the last fetch started: the next one must not be answered from the
    *  browser's HTTP cache (context responses may carry max-age) */
@@ -278,7 +278,7 @@ export class MizanClient {
     if (ms < 2 ** 31)
       entry.gcTimer_ = unrefTimeout(() => {
         entry.abort_?.abort();
-        entry.abort_ = entry.inFlight_ = undefined;
+        entry.inFlight_ = undefined;
         this.entries_.get(entry.context)?.delete(entry.key);
       }, ms);
   }
@@ -342,8 +342,7 @@ export class MizanClient {
    *  `depth` counts the context responses whose run-time invalidations led here. */
   /** @internal */ start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
     entry.abort_?.abort();
-    const controller = (entry.abort_ = new AbortController());
-    const { signal } = controller;
+    const { signal } = (entry.abort_ = new AbortController());
     const retry = this.options_.retry;
     const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
     const { context, key } = entry;
@@ -366,7 +365,7 @@ export class MizanClient {
         } catch (thrown) {
           error = thrown as MizanError; // send_() and read() throw nothing else
         }
-        if (controller != entry.abort_) {
+        if (signal.aborted) {
           // Superseded (restarted by an invalidation, or collected): the caller gets the newer
           // fetch's answer, the entry is left to it.
           return entry.inFlight_ ?? (error ? Promise.reject(error) : data);
