@@ -438,11 +438,7 @@ export class MizanClient {
     this.round_ = new Map();
     round.forEach(([cause, depth], entry) => (entry.inFlight_ || entry.active_) && this.start_(entry, cause, depth));
     // once each has no fetch in flight, restarted fetches included
-    await Promise.all(
-      hit.map(async (entry) => {
-        while (entry.inFlight_) await entry.inFlight_.catch(noop);
-      }),
-    );
+    for (const entry of hit) while (entry.inFlight_) await entry.inFlight_.catch(noop);
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
