@@ -88,7 +88,7 @@ export class MutationObserver<A, R> extends Observer<CallDescriptor<A, R>, CallO
     // callbacks run for every call.
     const latest = id == this.latest_;
     if (latest) this.set_(error ? "error" : "success", data, error, args);
-    for (const c of latest ? [this.options_, callbacks] : [this.options_])
+    for (const c of [this.options_, latest ? callbacks : {}])
       guard(() => {
         if (error) c.onError?.(error, args);
         else c.onSuccess?.(data!, args);
