@@ -3,6 +3,7 @@ import { hits } from "./hits";
 import { decodeInvalidateHeader } from "./invalidate-header";
 import { MizanError } from "./mizan-error";
 import { replaceEqualDeep } from "./replace-equal-deep";
+import type { SkipToken } from "./skip-token";
 import type {
   CallDescriptor,
   Cause,
@@ -137,9 +138,9 @@ export class MizanClient {
   }
 
   /** The entry's current state; a constant pending state for an entry the client does not
-   *  hold (reading never creates an entry). */
-  getState<P extends Params, D>(d: ContextDescriptor<P, D>): EntryState<D> {
-    return (this.find_(d)?.state_ ?? INITIAL) as EntryState<D>;
+   *  hold (reading never creates an entry), and for skipToken. */
+  getState<P extends Params, D>(d: ContextDescriptor<P, D> | SkipToken): EntryState<D> {
+    return (this.find_(d as ContextDescriptor<P, D>)?.state_ ?? INITIAL) as EntryState<D>; // (a symbol has no .context)
   }
 
   /** Observe an entry. The first active observer of an entry without fresh data (pending,

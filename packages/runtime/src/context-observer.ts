@@ -1,4 +1,4 @@
-import { differs, evaluate, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { differs, evaluate, type MizanClient, needsFetch, noop } from "./client";
 import { MizanError } from "./mizan-error";
 import { Observer } from "./observer";
 import { replaceEqualDeep } from "./replace-equal-deep";
@@ -63,7 +63,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
   getResult = (): ContextResult<S, D> => {
     const d = this.descriptor_;
     const { enabled = true, select, placeholderData } = this.options_;
-    const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
+    const state: EntryState<D> = this.client_.getState(d);
     let data: unknown = state.data;
     let isPlaceholderData = false;
     // the last data shown is keepPreviousData's `previous` (adapters read every change), but

@@ -74,6 +74,7 @@ describe("ContextObserver", () => {
     await expect(o.getResult().refetch()).rejects.toThrow("skipToken");
     expect(f.requests).toHaveLength(0);
     expect(listEntries(c)).toEqual([]);
+    expect(c.getState(skipToken)).toMatchObject({ status: "pending", fetchStatus: "idle", data: undefined });
   });
 
   it("select derives a value, structurally shared: an equal selection keeps its object", async () => {
