@@ -206,7 +206,7 @@ export class MizanClient {
 
   /** Apply the X-Mizan-Invalidate header of any response (rejects when it is malformed). */
   applyHeaders(headers: Headers, cause: Cause = "client"): Promise<void> {
-    return this.applyHeader_(headers, cause);
+    return this.invalidate_(headers, cause);
   }
 
   /** Listen to kernel events (devtools, logging, cross-tab): `fetch`, `success`, `error`,
@@ -376,7 +376,7 @@ export class MizanClient {
           this.emit_("success", { key, data });
           // Run-time invalidations of a context response (§5.3); not of this entry, whose
           // data is newer than them.
-          this.applyHeader_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
+          this.invalidate_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
           return entry.state_.data;
         }
         if (++failures > retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
@@ -407,11 +407,10 @@ export class MizanClient {
     return promise;
   }
 
-  private async applyHeader_(headers: Headers, cause: Cause, skip?: Entry, depth?: number) {
-    return this.invalidate_(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), cause, skip, depth);
-  }
-
-  private async invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+  /** Applies a list, or the X-Mizan-Invalidate header of a response (rejects when it is
+   *  malformed); `skip`: an entry whose data is newer than the list. */
+  private async invalidate_(from: Invalidation[] | Headers, cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+    const list = Array.isArray(from) ? from : decodeInvalidateHeader(from.get("x-mizan-invalidate") ?? "");
     const hit: Entry[] = [];
     for (const item of list) {
       const context = typeof item == "string" ? item : item.context;
@@ -446,7 +445,7 @@ export class MizanClient {
   /** @internal */ async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
     const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
-    const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
+    const done = Promise.all([this.invalidate_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
     // (the timer may run out after the call settled: it does nothing then, and keeps no
     // process alive)
     if (settle ?? true)
