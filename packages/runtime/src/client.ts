@@ -39,11 +39,10 @@ interface Entry extends ContextDescriptor<Params, unknown> {
    *  browser's HTTP cache (context responses may carry max-age) */
   revalidate_?: boolean;
   gcTimer_?: ReturnType<typeof setTimeout>;
+  /** invalidated in the current round (one microtask), not refetched yet: why, and how many
+   *  context responses' run-time invalidations led to it (loop detection) */
+  pending_?: [cause: Cause, depth: number] | undefined;
 }
-
-/** An invalidation waiting for its round: why, and how many context responses' run-time
- *  invalidations led to it (loop detection). */
-type Pending = [cause: Cause, depth: number];
 
 /** Optimistic updates recorded during a mutation: the state before, the data after. */
 type Recording = Map<Entry, [before: EntryState<unknown>, after: unknown]>;
@@ -112,8 +111,6 @@ const freeze = <T>(value: T): T => {
 export class MizanClient {
   /** context name → key → entry: a scoped invalidation looks at its context's entries only */
   private entries_ = new Map<string, Map<string, Entry>>();
-  /** the entries hit by the invalidations of the current round (one microtask) */
-  private round_ = new Map<Entry, Pending>();
   /** tombstones: context name → Date.now() of its latest invalidation */
   /** @internal */ invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
@@ -427,16 +424,18 @@ export class MizanClient {
     for (const entry of hit) {
       entry.revalidate_ = true;
       this.set_(entry, { stale: true });
-      if (depth <= MAX_CHAIN && !this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
+      if (depth <= MAX_CHAIN) entry.pending_ ??= [cause, depth];
     }
     if (process.env.NODE_ENV != "production" && depth > MAX_CHAIN)
       console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
     // One round per microtask: whatever is invalidated before the first of these calls resumes
     // (the body and headers of one response, several responses) refetches each entry once.
     await 0;
-    const round = this.round_;
-    this.round_ = new Map();
-    round.forEach(([cause, depth], entry) => (entry.inFlight_ || entry.active_) && this.start_(entry, cause, depth));
+    for (const entry of hit) {
+      const pending = entry.pending_;
+      entry.pending_ = undefined;
+      if (pending && (entry.inFlight_ || entry.active_)) this.start_(entry, ...pending);
+    }
     // once each has no fetch in flight, restarted fetches included
     for (const entry of hit) while (entry.inFlight_) await entry.inFlight_.catch(noop);
   }
