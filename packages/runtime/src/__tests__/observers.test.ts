@@ -141,6 +141,17 @@ describe("MutationObserver", () => {
     expect(o.getResult().status).toBe("idle");
   });
 
+  it("each subscription is its own: one listener subscribed twice and unsubscribed once still hears", () => {
+    const o = new MutationObserver(client(), addTodo);
+    const heard: unknown[][] = [];
+    const listener = (...args: unknown[]) => void heard.push(args);
+    const first = o.subscribe(listener);
+    o.subscribe(listener);
+    first();
+    o.reset();
+    expect(heard).toEqual([[]]); // once, with no argument
+  });
+
   it("observer callbacks run for every call; per-call callbacks only for the latest", async () => {
     const c = client();
     const onSuccess = vi.fn();
