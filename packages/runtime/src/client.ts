@@ -260,7 +260,8 @@ export class MizanClient {
           state_: INITIAL,
           listeners_: new Set(),
           active_: 0,
-          revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
+          // invalidated after now − tombstoneTime (`undefined`, never invalidated, is not greater)
+          revalidate_: this.invalidatedAt_.get(context)! > Date.now() - (this.options_.tombstoneTime ?? 3e5),
         }),
       );
       this.gc_(entry);
@@ -387,7 +388,7 @@ export class MizanClient {
         if (after) {
           // delay-seconds or an HTTP date
           const given = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
-          if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
+          if (given == given) ms = Math.min(maxRetryAfter, given); // not NaN; a past date waits 0 (setTimeout)
         }
         // the wait, rejecting with "aborted" when the entry's signal fires first
         // (a timer left behind by an abort resolves nothing, and keeps no process alive)
