@@ -39,9 +39,8 @@ interface Entry extends ContextDescriptor<Params, unknown> {
    *  browser's HTTP cache (context responses may carry max-age) */
   revalidate_?: boolean;
   gcTimer_?: ReturnType<typeof setTimeout>;
-  /** invalidated in the current round (one microtask), not refetched yet: why, and how many
-   *  context responses' run-time invalidations led to it (loop detection) */
-  pending_?: [cause: Cause, depth: number] | undefined;
+  /** invalidated in the current round (one microtask), not refetched yet */
+  pending_?: boolean;
 }
 
 /** Optimistic updates recorded during a mutation: the state before, the data after. */
@@ -425,18 +424,20 @@ export class MizanClient {
     for (const entry of hit) {
       entry.revalidate_ = true;
       this.set_(entry, { stale: true });
-      if (depth <= MAX_CHAIN) entry.pending_ ??= [cause, depth];
+      entry.pending_ = true;
     }
     if (process.env.NODE_ENV != "production" && depth > MAX_CHAIN)
       console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
     // One round per microtask: whatever is invalidated before the first of these calls resumes
-    // (the body and headers of one response, several responses) refetches each entry once.
+    // (the body and headers of one response, several responses) refetches each entry once,
+    // for the earliest of them that hit it (with its cause and depth).
     await 0;
-    for (const entry of hit) {
-      const pending = entry.pending_;
-      entry.pending_ = undefined;
-      if (pending && (entry.inFlight_ || entry.active_)) this.start_(entry, ...pending);
-    }
+    if (depth <= MAX_CHAIN)
+      for (const entry of hit)
+        if (entry.pending_) {
+          entry.pending_ = false;
+          (entry.inFlight_ || entry.active_) && this.start_(entry, cause, depth);
+        }
     // once each has no fetch in flight, restarted fetches included
     for (const entry of hit) while (entry.inFlight_) await entry.inFlight_.catch(noop);
   }
