@@ -351,7 +351,12 @@ fn cache_key_vectors() {
             .as_object()
             .expect("revs")
             .iter()
-            .map(|(k, r)| (k.as_str(), u32::try_from(r.as_u64().expect("a rev")).expect("u32")))
+            .map(|(k, r)| {
+                (
+                    k.as_str(),
+                    u32::try_from(r.as_u64().expect("a rev")).expect("u32"),
+                )
+            })
             .collect();
         let params = Params::from_map(input["params"].as_object().expect("params").clone());
         let query = params.to_query();
@@ -369,7 +374,12 @@ fn cache_key_vectors() {
         };
         let encoding = cache_key::encoding(&key_input);
         assert_eq!(hex(&encoding), v.str("encoding"), "{}", v.what);
-        assert_eq!(cache_key::cache_key(&secret, &key_input), v.str("key"), "{}", v.what);
+        assert_eq!(
+            cache_key::cache_key(&secret, &key_input),
+            v.str("key"),
+            "{}",
+            v.what
+        );
     }
 }
 

@@ -39,7 +39,10 @@ impl Generations {
             if i > 0 {
                 out.push('.');
             }
-            let value = table.and_then(|t| t.counters.get(field)).copied().unwrap_or(0);
+            let value = table
+                .and_then(|t| t.counters.get(field))
+                .copied()
+                .unwrap_or(0);
             let _ = write!(out, "{value}");
         }
         out

@@ -47,7 +47,9 @@ impl Memory {
     }
 
     fn generations(&self) -> MutexGuard<'_, Generations> {
-        self.generations.lock().unwrap_or_else(PoisonError::into_inner)
+        self.generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The counters `fields` read now, and the entry stored under `key` at those counters.
@@ -76,13 +78,15 @@ impl Memory {
         if generations.read(context, fields, Instant::now()) != gens {
             return false;
         }
-        self.entries.insert(entry_key(key, gens), Entry { stored, ttl });
+        self.entries
+            .insert(entry_key(key, gens), Entry { stored, ttl });
         true
     }
 
     /// Bumps `fields` of `context`: every entry that read one is unreachable from now on.
     pub(crate) fn purge(&self, context: &str, fields: &[String], keep: Duration) {
-        self.generations().bump(context, fields, keep, Instant::now());
+        self.generations()
+            .bump(context, fields, keep, Instant::now());
     }
 
     /// The entries held (after pending evictions), for tests and stats.
@@ -99,4 +103,40 @@ fn entry_key(key: &str, gens: &str) -> String {
     out.push(':');
     out.push_str(gens);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn stored(size: usize) -> Arc<Stored> {
+        Arc::new(Stored::new(Bytes::from(vec![b'x'; size])))
+    }
+
+    #[test]
+    fn bounded_by_bytes() {
+        let memory = Memory::new(16 << 10);
+        let fields = vec!["*".to_owned()];
+        for i in 0..200 {
+            let (gens, _) = memory.get("c", &format!("k{i}"), &fields);
+            let ttl = Duration::from_secs(60);
+            assert!(memory.put("c", &format!("k{i}"), &fields, &gens, stored(1024), ttl));
+        }
+        assert!(memory.len() <= 16, "{} entries of 1 KiB in 16 KiB", memory.len());
+    }
+
+    #[test]
+    fn a_store_after_a_purge_is_dropped() {
+        let memory = Memory::new(1 << 20);
+        let fields = vec!["*".to_owned()];
+        let (gens, _) = memory.get("c", "k", &fields);
+        memory.purge("c", &fields, Duration::from_secs(60));
+        let ttl = Duration::from_secs(60);
+        assert!(!memory.put("c", "k", &fields, &gens, stored(3), ttl));
+        let (now, hit) = memory.get("c", "k", &fields);
+        assert!(hit.is_none());
+        assert!(memory.put("c", "k", &fields, &now, stored(3), ttl));
+        assert!(memory.get("c", "k", &fields).1.is_some());
+    }
 }

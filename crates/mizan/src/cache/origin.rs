@@ -24,7 +24,7 @@ const KEEP_MARGIN: Duration = Duration::from_secs(60);
 enum Store {
     Memory(Memory),
     #[cfg(feature = "redis")]
-    Redis(super::redis::Redis),
+    Redis(Box<super::redis::Redis>),
 }
 
 /// A cached context with its counters.
@@ -68,10 +68,10 @@ impl OriginCache {
             Backend::Memory { max_bytes: 0 } => return Err(CacheConfigError::ZeroMemory),
             Backend::Memory { max_bytes } => Store::Memory(Memory::new(*max_bytes)),
             #[cfg(feature = "redis")]
-            Backend::Redis { url, prefix } => Store::Redis(
+            Backend::Redis { url, prefix } => Store::Redis(Box::new(
                 super::redis::Redis::new(url, prefix.clone(), config.timeout)
                     .map_err(|e| CacheConfigError::RedisUrl(e.to_string()))?,
-            ),
+            )),
         };
         let contexts = contexts
             .into_iter()
@@ -139,9 +139,7 @@ impl OriginCache {
         let shared = flight
             .get_or_init(|| async {
                 cached.counters.record(context, Event::Miss);
-                let Some(compute) = compute.take() else {
-                    return None;
-                };
+                let compute = compute.take()?;
                 let result = compute().await;
                 let body = result.as_ref().ok().and_then(|t| shareable(t, private));
                 mine = Some(result);
@@ -204,7 +202,14 @@ impl OriginCache {
         }
     }
 
-    async fn put(&self, plan: &Plan, key: &str, fields: &[String], gens: &str, stored: &Arc<Stored>) -> bool {
+    async fn put(
+        &self,
+        plan: &Plan,
+        key: &str,
+        fields: &[String],
+        gens: &str,
+        stored: &Arc<Stored>,
+    ) -> bool {
         match &self.store {
             Store::Memory(m) => m.put(&plan.name, key, fields, gens, Arc::clone(stored), plan.ttl),
             #[cfg(feature = "redis")]

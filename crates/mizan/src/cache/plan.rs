@@ -133,9 +133,12 @@ mod tests {
     /// purge bumps.
     #[test]
     fn a_purge_reaches_every_instance_its_scope_hits() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/vectors/invalidation-match.json");
-        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("vectors"))
-            .expect("JSON");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../spec/vectors/invalidation-match.json"
+        );
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("vectors")).expect("JSON");
         let vectors = file["vectors"].as_array().expect("vectors");
         assert!(vectors.len() > 5);
         for v in vectors {
@@ -152,12 +155,22 @@ mod tests {
             let read = plan.read_fields(&instance.to_query());
             let bumped = plan.purge_fields(&Invalidation::scoped("c", scope.clone()));
             let reached = bumped.iter().any(|b| read.contains(b));
-            assert_eq!(scope.matches(&instance), v["hit"].as_bool().expect("hit"), "{what}");
+            assert_eq!(
+                scope.matches(&instance),
+                v["hit"].as_bool().expect("hit"),
+                "{what}"
+            );
             if scope.matches(&instance) {
-                assert!(reached, "{what}: a hit instance must be purged ({read:?} vs {bumped:?})");
+                assert!(
+                    reached,
+                    "{what}: a hit instance must be purged ({read:?} vs {bumped:?})"
+                );
             }
             let whole = plan.purge_fields(&Invalidation::Context("c".into()));
-            assert!(whole.iter().any(|b| read.contains(b)), "{what}: an unscoped purge hits all");
+            assert!(
+                whole.iter().any(|b| read.contains(b)),
+                "{what}: an unscoped purge hits all"
+            );
         }
     }
 
@@ -167,7 +180,10 @@ mod tests {
         let three = plan.read_fields("project=3");
         let four = plan.read_fields("project=4");
         let none = plan.read_fields("");
-        let bumped = plan.purge_fields(&Invalidation::scoped("todos", Params::new().push("project", 3)));
+        let bumped = plan.purge_fields(&Invalidation::scoped(
+            "todos",
+            Params::new().push("project", 3),
+        ));
         assert!(bumped.iter().any(|b| three.contains(b)));
         assert!(bumped.iter().any(|b| none.contains(b)));
         assert!(!bumped.iter().any(|b| four.contains(b)));

@@ -96,13 +96,18 @@ impl Redis {
     }
 
     fn quiet(&self) -> bool {
-        let until = *self.quiet_until.lock().unwrap_or_else(PoisonError::into_inner);
+        let until = *self
+            .quiet_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         until.is_some_and(|u| Instant::now() < u)
     }
 
     fn failed(&self, what: &str, error: &str) {
-        *self.quiet_until.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(Instant::now() + BACKOFF);
+        *self
+            .quiet_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now() + BACKOFF);
         if !self.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 target: "mizan::cache",
@@ -121,11 +126,21 @@ impl Redis {
 
     /// A connection, connecting once (bounded by the timeout) when there is none.
     async fn connection(&self) -> Result<ConnectionManager, Unavailable> {
-        if let Some(c) = self.connection.read().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(c) = self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Ok(c);
         }
         let _one = self.connecting.lock().await;
-        if let Some(c) = self.connection.read().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(c) = self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Ok(c);
         }
         if self.quiet() {
@@ -138,7 +153,10 @@ impl Redis {
         let connect = ConnectionManager::new_with_config(self.client.clone(), config);
         match tokio::time::timeout(self.timeout * 2, connect).await {
             Ok(Ok(c)) => {
-                *self.connection.write().unwrap_or_else(PoisonError::into_inner) = Some(c.clone());
+                *self
+                    .connection
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(c.clone());
                 Ok(c)
             }
             Ok(Err(e)) => {
@@ -195,7 +213,8 @@ impl Redis {
         if !self.has_pending.load(Ordering::Acquire) {
             return Ok(());
         }
-        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         let mut rest = pending.into_iter();
         while let Some((context, (fields, keep))) = rest.next() {
             let fields: Vec<String> = fields.into_iter().collect();
@@ -209,7 +228,8 @@ impl Redis {
         }
         let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         // Purges that failed meanwhile stay pending.
-        self.has_pending.store(!pending.is_empty(), Ordering::Release);
+        self.has_pending
+            .store(!pending.is_empty(), Ordering::Release);
         Ok(())
     }
 
@@ -224,7 +244,12 @@ impl Redis {
         self.has_pending.store(true, Ordering::Release);
     }
 
-    async fn purge_now(&self, context: &str, fields: &[String], keep: Duration) -> Result<(), Unavailable> {
+    async fn purge_now(
+        &self,
+        context: &str,
+        fields: &[String],
+        keep: Duration,
+    ) -> Result<(), Unavailable> {
         let mut script = self.purge.key(self.table(context));
         script.arg(keep.as_secs().max(1));
         for f in fields {
@@ -248,7 +273,10 @@ impl Redis {
         }
         let mut reply: Vec<Vec<u8>> = self.run("get", &script).await?;
         let value = (reply.len() == 2).then(|| reply.pop()).flatten();
-        let gens = reply.pop().and_then(|g| String::from_utf8(g).ok()).ok_or(Unavailable)?;
+        let gens = reply
+            .pop()
+            .and_then(|g| String::from_utf8(g).ok())
+            .ok_or(Unavailable)?;
         Ok((gens, value.and_then(|v| Stored::from_bytes(&v))))
     }
 
@@ -275,7 +303,12 @@ impl Redis {
     }
 
     /// Bumps `fields` of `context`; a failure is kept and replayed (see the module docs).
-    pub(crate) async fn purge(&self, context: &str, fields: &[String], keep: Duration) -> Result<(), Unavailable> {
+    pub(crate) async fn purge(
+        &self,
+        context: &str,
+        fields: &[String],
+        keep: Duration,
+    ) -> Result<(), Unavailable> {
         let result = self.purge_now(context, fields, keep).await;
         if result.is_err() {
             self.remember(context, fields, keep);

@@ -18,10 +18,10 @@ use super::Shared;
 use super::http_cache::{etag, not_modified};
 use super::run::{checked, identify, invoke, traced};
 use crate::auth::Guard;
+use crate::cache::Served;
 use crate::cx::Cx;
 use crate::error::{Error, Result};
 use crate::function::Body as OutputBody;
-use crate::cache::Served;
 use crate::invalidation::{self, Invalidation};
 use crate::registry::CtxEntry;
 
@@ -195,12 +195,7 @@ impl Computed {
 }
 
 /// Runs every function of the context and assembles the response body.
-async fn compute(
-    shared: &Shared,
-    ctx: &CtxEntry,
-    cx: &Cx,
-    args: Arc<Value>,
-) -> Result<Computed> {
+async fn compute(shared: &Shared, ctx: &CtxEntry, cx: &Cx, args: Arc<Value>) -> Result<Computed> {
     let calls = ctx
         .functions
         .iter()

@@ -27,12 +27,22 @@ pub(crate) async fn purges(app: &App) {
 
     // Scoped: project 1 and the unfiltered list, not project 2.
     let reply = app.call("add_item", json!({ "project": 1 })).await;
-    assert_eq!(reply.json()["invalidate"], json!([{ "context": "list", "params": { "project": 1 } }]));
+    assert_eq!(
+        reply.json()["invalidate"],
+        json!([{ "context": "list", "params": { "project": 1 } }])
+    );
     let one2 = app.run("list/?project=1", "", "items").await;
     let all2 = app.run("list/", "", "items").await;
     assert!(one2 > one, "project 1 was purged");
-    assert!(all2 > all, "the unfiltered list holds project 1's items: purged");
-    assert_eq!(app.run("list/?project=2", "", "items").await, two, "project 2 spared");
+    assert!(
+        all2 > all,
+        "the unfiltered list holds project 1's items: purged"
+    );
+    assert_eq!(
+        app.run("list/?project=2", "", "items").await,
+        two,
+        "project 2 spared"
+    );
 
     // Unscoped: everything.
     app.call("reset_items", json!({})).await;
@@ -58,11 +68,22 @@ pub(crate) async fn purges(app: &App) {
     // A run-time `cx.invalidate` scoped to project 1.
     let two4 = app.run("list/?project=2", "", "items").await;
     app.call("move_item", json!({ "project": 1 })).await;
-    assert!(app.run("list/?project=1", "", "items").await > one4, "cx.invalidate purged");
-    assert_eq!(app.run("list/?project=2", "", "items").await, two4, "project 2 spared");
+    assert!(
+        app.run("list/?project=1", "", "items").await > one4,
+        "cx.invalidate purged"
+    );
+    assert_eq!(
+        app.run("list/?project=2", "", "items").await,
+        two4,
+        "project 2 spared"
+    );
 
     let stats = app.stats("list");
-    assert_eq!((stats.hits, stats.misses, stats.purges), (5, 10, 4), "{stats:?}");
+    assert_eq!(
+        (stats.hits, stats.misses, stats.purges),
+        (5, 10, 4),
+        "{stats:?}"
+    );
 }
 
 /// Private entries are per identity: two users never see each other's, even on
@@ -80,8 +101,16 @@ pub(crate) async fn private_isolation(app: &App) {
             app.get("mine/", "")
         );
         assert_eq!(ann2.json()["mine"]["who"], "ann");
-        assert_eq!(ann2.json()["mine"]["run"], ann_run, "ann's entry is served to ann");
-        assert_eq!(ann2.header("cache-control"), Some("private, max-age=30"), "a hit stays private");
+        assert_eq!(
+            ann2.json()["mine"]["run"],
+            ann_run,
+            "ann's entry is served to ann"
+        );
+        assert_eq!(
+            ann2.header("cache-control"),
+            Some("private, max-age=30"),
+            "a hit stays private"
+        );
         assert_eq!(bob2.json()["mine"]["who"], "bob");
         assert_eq!(anon.json()["mine"]["who"], json!(null));
     }
@@ -90,7 +119,11 @@ pub(crate) async fn private_isolation(app: &App) {
 /// Guards run before the cache: a staff entry is never served to a non-staff caller.
 pub(crate) async fn guards_first(app: &App) {
     let warm = app.run("staff/", "staff", "staff_report").await;
-    assert_eq!(app.run("staff/", "staff", "staff_report").await, warm, "a hit for staff");
+    assert_eq!(
+        app.run("staff/", "staff", "staff_report").await,
+        warm,
+        "a hit for staff"
+    );
     let user = app.get("staff/", "ann").await;
     assert_eq!(user.status, StatusCode::FORBIDDEN);
     assert_eq!(user.code(), "forbidden");
@@ -109,7 +142,9 @@ pub(crate) async fn single_flight_and_stale_write(app: &App) {
     };
     let first = tokio::spawn(fetch(router.clone()));
     gate.started.notified().await;
-    let others: Vec<_> = (0..8).map(|_| tokio::spawn(fetch(router.clone()))).collect();
+    let others: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(fetch(router.clone())))
+        .collect();
     for _ in 0..200 {
         tokio::task::yield_now().await;
     }
@@ -119,7 +154,11 @@ pub(crate) async fn single_flight_and_stale_write(app: &App) {
     for other in others {
         let other = other.await.expect("joined");
         assert_eq!(other.status, StatusCode::OK);
-        assert_eq!(other.json()["slow"]["run"], 1, "one run for concurrent misses");
+        assert_eq!(
+            other.json()["slow"]["run"],
+            1,
+            "one run for concurrent misses"
+        );
     }
     let stats = app.stats("slow");
     assert_eq!(stats.misses, 1, "{stats:?}");
@@ -132,7 +171,11 @@ pub(crate) async fn single_flight_and_stale_write(app: &App) {
     app.call("touch_slow", json!({})).await;
     gate.release.notify_waiters();
     let racing = racing.await.expect("joined");
-    assert_eq!(racing.json()["slow"]["run"], 2, "the racing fetch answers its caller");
+    assert_eq!(
+        racing.json()["slow"]["run"],
+        2,
+        "the racing fetch answers its caller"
+    );
     let after = tokio::spawn(fetch(router.clone()));
     gate.started.notified().await;
     gate.release.notify_waiters();
@@ -164,14 +207,26 @@ pub(crate) async fn never_stored(app: &App) {
     gate.release.notify_waiters();
     let bob = bob.await.expect("joined");
     assert_eq!(ann.json()["sneaky"]["who"], "ann");
-    assert_eq!(bob.json()["sneaky"]["who"], "bob", "never another user's answer");
+    assert_eq!(
+        bob.json()["sneaky"]["who"],
+        "bob",
+        "never another user's answer"
+    );
     assert_eq!(ann.header("cache-control"), Some("private, max-age=30"));
     assert_eq!(app.stats("sneaky").stores, 0);
 
-    let fr = app.get_with("headers/", "ann", &[("accept-language", "fr")]).await;
-    let de = app.get_with("headers/", "ann", &[("accept-language", "de")]).await;
+    let fr = app
+        .get_with("headers/", "ann", &[("accept-language", "fr")])
+        .await;
+    let de = app
+        .get_with("headers/", "ann", &[("accept-language", "de")])
+        .await;
     assert_eq!(fr.json()["language"]["lang"], "fr");
-    assert_eq!(de.json()["language"]["lang"], "de", "a header read is never cached");
+    assert_eq!(
+        de.json()["language"]["lang"],
+        "de",
+        "a header read is never cached"
+    );
     assert_eq!(app.stats("headers").stores, 0);
 
     let live = app.get("live/", "").await;
@@ -196,12 +251,20 @@ async fn get_as(router: &axum::Router, path: &str, token: &str) -> crate::suppor
 pub(crate) async fn etags(app: &App) {
     let first = app.get("list/?project=9", "").await;
     let tag = first.header("etag").expect("an ETag").to_owned();
-    assert_eq!(first.header("cache-control"), Some("public, max-age=30, s-maxage=30"));
+    assert_eq!(
+        first.header("cache-control"),
+        Some("public, max-age=30, s-maxage=30")
+    );
     let hit = app.get("list/?project=9", "").await;
     assert_eq!(hit.header("etag"), Some(tag.as_str()));
     assert_eq!(hit.bytes, first.bytes);
-    assert_eq!(hit.header("cache-control"), Some("public, max-age=30, s-maxage=30"));
-    let not_modified = app.get_with("list/?project=9", "", &[("if-none-match", &tag)]).await;
+    assert_eq!(
+        hit.header("cache-control"),
+        Some("public, max-age=30, s-maxage=30")
+    );
+    let not_modified = app
+        .get_with("list/?project=9", "", &[("if-none-match", &tag)])
+        .await;
     assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
     assert!(not_modified.bytes.is_empty());
     assert_eq!(not_modified.header("etag"), Some(tag.as_str()));

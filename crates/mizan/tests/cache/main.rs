@@ -184,7 +184,9 @@ impl App {
     }
 
     pub(crate) fn with_runs(cache: Cache, runs: Runs) -> Self {
-        let mizan = builder(&runs, cache).build().expect("the cache test graph is valid");
+        let mizan = builder(&runs, cache)
+            .build()
+            .expect("the cache test graph is valid");
         let router = mizan.router();
         Self {
             mizan,
@@ -217,12 +219,17 @@ impl App {
     }
 
     pub(crate) async fn call(&self, function: &str, args: Value) -> Reply {
-        let reply = support::post(&self.router, &format!("/api/mizan/call/{function}/"), args).await;
+        let reply =
+            support::post(&self.router, &format!("/api/mizan/call/{function}/"), args).await;
         assert_eq!(reply.status, 200, "{function}: {:?}", reply.json());
         reply
     }
 
     pub(crate) fn stats(&self, context: &str) -> mizan::cache::CacheStats {
-        self.mizan.cache_stats().get(context).copied().unwrap_or_default()
+        self.mizan
+            .cache_stats()
+            .get(context)
+            .copied()
+            .unwrap_or_default()
     }
 }
