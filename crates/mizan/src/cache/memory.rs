@@ -123,7 +123,11 @@ mod tests {
             let ttl = Duration::from_secs(60);
             assert!(memory.put("c", &format!("k{i}"), &fields, &gens, stored(1024), ttl));
         }
-        assert!(memory.len() <= 16, "{} entries of 1 KiB in 16 KiB", memory.len());
+        assert!(
+            memory.len() <= 16,
+            "{} entries of 1 KiB in 16 KiB",
+            memory.len()
+        );
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub(crate) struct Runs {
     pub(crate) gate: Arc<Gate>,
 }
 
+/// How long a gated function waits for its release at most (a failing test ends instead
+/// of hanging).
+const GATE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Default)]
 pub(crate) struct Gate {
     /// Told when the slow function starts.
@@ -105,7 +109,7 @@ pub(crate) async fn sneaky(cx: &Cx, State(runs): State<Runs>) -> Result<Value> {
     let gate = &runs.gate;
     let who = cx.identity().map(|i| i.id.clone());
     gate.started.notify_one();
-    gate.release.notified().await;
+    let _ = tokio::time::timeout(GATE_LIMIT, gate.release.notified()).await;
     Ok(json!({ "who": who, "run": runs.next() }))
 }
 
@@ -126,7 +130,7 @@ pub(crate) async fn language(cx: &Cx, State(runs): State<Runs>) -> Result<Value>
 pub(crate) async fn slow(State(runs): State<Runs>, project: i64) -> Result<Value> {
     let run = runs.next();
     runs.gate.started.notify_one();
-    runs.gate.release.notified().await;
+    let _ = tokio::time::timeout(GATE_LIMIT, runs.gate.release.notified()).await;
     Ok(json!({ "project": project, "run": run }))
 }
 
