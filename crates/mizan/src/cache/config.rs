@@ -23,6 +23,11 @@ pub enum CacheConfigError {
     /// The Redis URL does not parse.
     #[error("the origin cache's Redis URL is not valid: {0}")]
     RedisUrl(String),
+    /// An option of the Redis backend was set on the memory backend.
+    #[error(
+        "Cache::{0} applies to the Redis backend (Cache::redis); the memory backend has no shared namespace and no round trips"
+    )]
+    RedisOnly(&'static str),
 }
 
 /// Where cached context responses live.
@@ -32,7 +37,7 @@ pub(crate) enum Backend {
     Memory { max_bytes: u64 },
     /// In Redis, shared by every process.
     #[cfg(feature = "redis")]
-    Redis { url: String, prefix: String },
+    Redis { url: String },
 }
 
 /// The origin cache: context responses of functions with `cache = seconds`, stored at the
@@ -50,7 +55,8 @@ pub(crate) enum Backend {
 pub struct Cache {
     pub(crate) backend: Backend,
     pub(crate) secret: Option<Vec<u8>>,
-    pub(crate) timeout: Duration,
+    prefix: Option<String>,
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -58,6 +64,7 @@ impl std::fmt::Debug for Cache {
         f.debug_struct("Cache")
             .field("backend", &self.backend)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -73,7 +80,8 @@ impl Cache {
         Self {
             backend: Backend::Memory { max_bytes },
             secret: None,
-            timeout: DEFAULT_TIMEOUT,
+            prefix: None,
+            timeout: None,
         }
     }
 
@@ -86,12 +94,10 @@ impl Cache {
     #[cfg(feature = "redis")]
     pub fn redis(url: impl Into<String>) -> Self {
         Self {
-            backend: Backend::Redis {
-                url: url.into(),
-                prefix: "mizan:cache:".to_owned(),
-            },
+            backend: Backend::Redis { url: url.into() },
             secret: None,
-            timeout: DEFAULT_TIMEOUT,
+            prefix: None,
+            timeout: None,
         }
     }
 
@@ -103,26 +109,39 @@ impl Cache {
         self
     }
 
-    /// The key prefix in Redis (default `mizan:cache:`); ignored by the memory backend,
-    /// which has no shared namespace.
+    /// The key prefix in Redis (default `mizan:cache:`). Redis only: on the memory
+    /// backend, `build()` fails.
     #[must_use]
-    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        #[cfg(feature = "redis")]
-        if let Backend::Redis { prefix: p, .. } = &mut self.backend {
-            *p = prefix.into();
-        }
-        #[cfg(not(feature = "redis"))]
-        let _ = prefix.into();
+        self.prefix = Some(prefix.into());
         self
     }
 
     /// How long one Redis round trip may take before the request is served uncached
-    /// (default 250 ms).
+    /// (default 250 ms). Redis only: on the memory backend, `build()` fails.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
         self
+    }
+
+    /// The Redis key prefix and round-trip timeout; an error on the memory backend when
+    /// either was set.
+    pub(crate) fn redis_options(&self) -> Result<(String, Duration), CacheConfigError> {
+        if matches!(self.backend, Backend::Memory { .. }) {
+            if self.prefix.is_some() {
+                return Err(CacheConfigError::RedisOnly("prefix"));
+            }
+            if self.timeout.is_some() {
+                return Err(CacheConfigError::RedisOnly("timeout"));
+            }
+        }
+        Ok((
+            self.prefix
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        ))
     }
 
     /// The secret to use: the configured one, checked, or a random one for memory.
@@ -143,3 +162,5 @@ impl Cache {
 
 /// The default Redis round-trip timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
+/// The default Redis key prefix.
+const DEFAULT_PREFIX: &str = "mizan:cache:";

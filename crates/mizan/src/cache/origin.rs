@@ -64,12 +64,14 @@ impl OriginCache {
         contexts: impl IntoIterator<Item = ContextSpec<'a>>,
     ) -> Result<Self, CacheConfigError> {
         let secret = config.checked_secret()?;
+        #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+        let (prefix, timeout) = config.redis_options()?;
         let store = match &config.backend {
             Backend::Memory { max_bytes: 0 } => return Err(CacheConfigError::ZeroMemory),
             Backend::Memory { max_bytes } => Store::Memory(Memory::new(*max_bytes)),
             #[cfg(feature = "redis")]
-            Backend::Redis { url, prefix } => Store::Redis(Box::new(
-                super::redis::Redis::new(url, prefix.clone(), config.timeout)
+            Backend::Redis { url } => Store::Redis(Box::new(
+                super::redis::Redis::new(url, prefix, timeout)
                     .map_err(|e| CacheConfigError::RedisUrl(e.to_string()))?,
             )),
         };

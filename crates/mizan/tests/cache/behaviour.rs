@@ -323,6 +323,14 @@ fn a_short_secret_is_refused_at_start_up() {
         .build()
         .expect_err("zero bytes");
     assert!(err.to_string().contains("more than zero"), "{err}");
+    let err = crate::builder(&Runs::default(), memory().prefix("app:"))
+        .build()
+        .expect_err("a Redis option on memory");
+    assert!(
+        err.to_string()
+            .contains("Cache::prefix applies to the Redis backend"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
