@@ -136,6 +136,12 @@ impl OriginCache {
         };
         let flight_key = format!("{key}:{gens}");
         let flight = self.join(&flight_key);
+        // Left however this request ends (a client that goes away mid-fetch included).
+        let _leave = Leave {
+            cache: self,
+            key: &flight_key,
+            flight: &flight,
+        };
         let mut compute = Some(compute);
         let mut mine: Option<Result<T, E>> = None;
         let shared = flight
@@ -157,7 +163,6 @@ impl OriginCache {
             })
             .await
             .clone();
-        self.leave(&flight_key, &flight);
         if let Some(result) = mine {
             return result.map(Served::Fresh);
         }
@@ -175,11 +180,14 @@ impl OriginCache {
         }
     }
 
+    /// Joins the flight of `key`, starting it when there is none.
     fn join(&self, key: &str) -> Flight {
         let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(flights.entry(key.to_owned()).or_default())
     }
 
+    /// Drops the flight of `key` from the map if it is still `flight` (later misses start
+    /// a new one; those waiting keep theirs).
     fn leave(&self, key: &str, flight: &Flight) {
         let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
         if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
@@ -187,6 +195,7 @@ impl OriginCache {
         }
     }
 
+    /// The counters and the entry of `key`; `Err` when the backend failed.
     async fn get(
         &self,
         context: &str,
@@ -250,5 +259,18 @@ impl OriginCache {
             .iter()
             .map(|(name, c)| (name.clone(), c.counters.snapshot()))
             .collect()
+    }
+}
+
+/// Leaves a flight when dropped.
+struct Leave<'a> {
+    cache: &'a OriginCache,
+    key: &'a str,
+    flight: &'a Flight,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.cache.leave(self.key, self.flight);
     }
 }

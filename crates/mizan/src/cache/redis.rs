@@ -108,6 +108,12 @@ impl Redis {
             .quiet_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now() + BACKOFF);
+        tracing::debug!(target: "mizan::cache", operation = what, error, "Redis failed");
+        // The next probe connects afresh, whatever state the connection manager is in.
+        *self
+            .connection
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         if !self.down.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 target: "mizan::cache",
