@@ -5,6 +5,7 @@
 //! - [`canonical_json`]: RFC 8785 canonical JSON, the one spelling of a value;
 //! - [`Params`]: a context instance's parameters, their canonical URL and how an
 //!   invalidation scope matches them;
+//! - [`field_path`]: how an error names the value it is about (`items/2/qty`);
 //! - [`invalidation`]: what a call invalidates and the `X-Mizan-Invalidate` header codec;
 //! - [`mwt`]: the Mizan Web Token, the signed cache scope an edge keys entries by;
 //! - [`schema`]: the versioned schema document, its lint (`mizan check`) and its OpenAPI
@@ -14,6 +15,7 @@
 //! crate's tests run. No HTTP server, runtime or validation library is a dependency.
 
 mod canonical;
+pub mod field_path;
 pub mod invalidation;
 pub mod mwt;
 mod params;

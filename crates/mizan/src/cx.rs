@@ -1,7 +1,7 @@
 //! `Cx`: what a Mizan function knows about its request.
 
 use std::any::{Any, TypeId, type_name};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use http::request::Parts;
@@ -54,6 +54,8 @@ struct Inner {
     reads: AtomicU64,
     /// A sign-in or sign-out during the request.
     auth: Mutex<Option<AuthEvent>>,
+    /// A validate-only call (`?validate=1`): the function is not run.
+    validating: AtomicBool,
 }
 
 /// What `headers()`, `method()`, `uri()` and `extensions()` show for a call without an
@@ -71,6 +73,7 @@ impl Cx {
                 invalidations: Mutex::new(Vec::new()),
                 reads: AtomicU64::new(0),
                 auth: Mutex::new(None),
+                validating: AtomicBool::new(false),
             }),
             slot: 0,
         }
@@ -83,6 +86,19 @@ impl Cx {
             inner: Arc::clone(&self.inner),
             slot: u32::try_from(slot.min(63)).unwrap_or(63),
         }
+    }
+
+    /// Whether this request only validates its arguments (`POST …/call/<fn>/?validate=1`,
+    /// PROTOCOL.md §6.1): the arguments are decoded and validated and the function's
+    /// `validate = …` hook runs, but the function itself does not. A hook or an extractor
+    /// can read it to skip work that only a real call needs.
+    pub fn is_validating(&self) -> bool {
+        self.inner.validating.load(Ordering::Relaxed)
+    }
+
+    /// Marks the request as validate-only.
+    pub(crate) fn set_validating(&self) {
+        self.inner.validating.store(true, Ordering::Relaxed);
     }
 
     /// Whether function `slot` read the caller.

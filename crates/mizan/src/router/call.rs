@@ -46,7 +46,11 @@ async fn call(
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
     let (parts, body) = request.into_parts();
+    let validating = validate_only(parts.uri.query())?;
     let (cx, _) = authorize(shared, entry, parts, seen).await?;
+    if validating {
+        cx.set_validating();
+    }
     // Every call says it is JSON, even with an empty body: a cross-site form or a
     // body-less `fetch` cannot send that without a CORS preflight, so it can never run a
     // mutation (zero-argument ones included).
@@ -67,6 +71,25 @@ async fn call(
     let args = json_object(&bytes)?;
     check_known(entry, &args)?;
     run(shared, entry, cx, args).await
+}
+
+/// Whether the query string asks for a validate-only call (`?validate=1`, PROTOCOL.md
+/// §6.1). Other keys are not the protocol's and are ignored; `validate` with another value
+/// or given twice is a 400 rather than a real call the client did not mean.
+fn validate_only(query: Option<&str>) -> Result<bool> {
+    let mut found = false;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if k != "validate" {
+            continue;
+        }
+        if found || v != "1" {
+            return Err(Error::bad_request(
+                "`validate` takes the single value `1` (a validate-only call)",
+            ));
+        }
+        found = true;
+    }
+    Ok(found)
 }
 
 /// Resolves the caller, builds the request context and checks the function's guard,

@@ -9,6 +9,7 @@ mod api;
 mod calls;
 mod contexts;
 mod errors;
+mod forms;
 mod guards;
 mod hardening;
 mod traces;
@@ -32,5 +33,6 @@ pub(crate) fn builder() -> mizan::Builder {
         .identity(tokens)
         .state(api::Store::default())
         .state(api::AllowList(vec!["e1", "s1"]))
+        .state(forms::Members::default())
         .body_limit(64 * 1024)
 }
