@@ -16,6 +16,7 @@ mod router;
 pub mod schema;
 mod serve;
 mod sink;
+mod upload;
 
 #[doc(hidden)]
 pub mod __private;
@@ -38,6 +39,7 @@ pub use mizan_protocol::{Params, canonical_json};
 pub use schema::{Diagnostic, Level};
 pub use serve::{Server, serve};
 pub use sink::InvalidationEvent;
+pub use upload::Upload;
 
 #[doc = include_str!("../docs/client.md")]
 pub use mizan_macros::client;
@@ -62,6 +64,9 @@ pub const DEFAULT_BASE_PATH: &str = "/api/mizan";
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// The default limit of a `multipart/form-data` body (uploads): 10 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
 
 /// The default limit of a context query string: 4 KiB.
 pub const DEFAULT_QUERY_LIMIT: usize = 4 << 10;

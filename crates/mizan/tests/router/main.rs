@@ -13,6 +13,7 @@ mod forms;
 mod guards;
 mod hardening;
 mod traces;
+mod uploads;
 mod views;
 
 use axum::Router;
@@ -34,5 +35,6 @@ pub(crate) fn builder() -> mizan::Builder {
         .state(api::Store::default())
         .state(api::AllowList(vec!["e1", "s1"]))
         .state(forms::Members::default())
+        .state(uploads::LastPath::default())
         .body_limit(64 * 1024)
 }
