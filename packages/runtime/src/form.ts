@@ -2,13 +2,17 @@
 // MutationObserver, framework-free. Adapters bind `subscribe`/`getResult` as they bind the
 // other observers. Not part of the kernel's budget: an application without forms never
 // loads it.
-import { guard, type MizanClient, noop } from "./client";
+// The kernel's values come through the package's public entry (external to this entry point's
+// build), so the kernel's own bundle stays one file, unchanged by this module.
+import { MizanError, MutationObserver } from "@mizan/runtime";
+import type { MizanClient } from "./client";
 import { checkRules, type FieldRules } from "./field-rules";
 import { decodeFieldPath } from "./field-path";
 import { formClient, post } from "./form-call";
-import { MizanError } from "./mizan-error";
-import { type CallOptions, type CallState, MutationObserver } from "./mutation-observer";
+import type { CallOptions, CallState } from "./mutation-observer";
 import type { CallDescriptor } from "./types";
+
+const noop = () => {};
 
 export { encodeFieldPath, decodeFieldPath } from "./field-path";
 export { checkRules, type FieldRules } from "./field-rules";
@@ -82,62 +86,65 @@ const replaceUnder = (errors: Errors, prefix: string, add: Errors = {}): Errors 
  * the values when they run, never values captured earlier.
  */
 export class FormObserver<A extends object, R> {
-  private listeners_ = new Set<() => void>();
-  private mutation_: MutationObserver<A, R>;
-  private values_: A;
-  private initial_: A;
-  private submitted_: A | undefined;
-  private touched_: Record<string, boolean> = {};
-  private clientErrors_: Errors = {};
-  private serverErrors_: Errors = {};
-  private formErrors_: string[] = [];
-  private validating_: Record<string, boolean> = {};
+  #listeners = new Set<() => void>();
+  #mutation: MutationObserver<A, R>;
+  #values: A;
+  #initial: A;
+  #submitted: A | undefined;
+  #touched: Record<string, boolean> = {};
+  #clientErrors: Errors = {};
+  #serverErrors: Errors = {};
+  #formErrors: string[] = [];
+  #validating: Record<string, boolean> = {};
   /** per field path: the number of its latest server validation (older answers are dropped) */
-  private latest_: Record<string, number> = {};
-  private timers_: Record<string, ReturnType<typeof setTimeout>> = {};
-  private declare state_: FormState<A, R>;
+  #latest: Record<string, number> = {};
+  #timers: Record<string, ReturnType<typeof setTimeout>> = {};
+  #state!: FormState<A, R>;
 
-  constructor(
-    private client_: MizanClient,
-    private descriptor_: CallDescriptor<A, R>,
-    private options_: FormOptions<A, R>,
-  ) {
-    this.values_ = this.initial_ = options_.initial;
-    this.mutation_ = new MutationObserver(formClient(client_), descriptor_, options_);
-    this.mutation_.subscribe(() => this.notify_());
-    this.notify_();
+  #client: MizanClient;
+  #descriptor: CallDescriptor<A, R>;
+  #options: FormOptions<A, R>;
+
+  constructor(client: MizanClient, descriptor: CallDescriptor<A, R>, options: FormOptions<A, R>) {
+    this.#client = client;
+    this.#descriptor = descriptor;
+    this.#options = options;
+    this.#values = this.#initial = options.initial;
+    this.#mutation = new MutationObserver(formClient(client), descriptor, options);
+    this.#mutation.subscribe(() => this.#notify());
+    this.#notify();
   }
 
   /** New options (a re-render); the values are kept. */
   setOptions(options: FormOptions<A, R>): void {
-    this.options_ = options;
-    this.mutation_.setOptions(this.descriptor_, options);
+    this.#options = options;
+    this.#mutation.setOptions(this.#descriptor, options);
   }
 
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners_.add(listener);
+    this.#listeners.add(listener);
     return () => {
-      this.listeners_.delete(listener);
-      if (!this.listeners_.size) Object.values(this.timers_).forEach(clearTimeout);
+      this.#listeners.delete(listener);
+      if (!this.#listeners.size) Object.values(this.#timers).forEach(clearTimeout);
     };
   };
 
-  getResult = (): FormState<A, R> => this.state_;
+  getResult = (): FormState<A, R> => this.#state;
 
   /** Sets the value at a field path (`title`, `items/2/qty`). Clears the server's messages
    *  there (they were about the old value), rechecks the client rules of a field that shows
    *  errors, and schedules the server validation of a `validateOn` argument. */
   setValue = (path: string, value: unknown): void => {
     const segments = decodeFieldPath(path);
-    this.values_ = setAt(this.values_, segments, value) as A;
-    this.serverErrors_ = replaceUnder(this.serverErrors_, path);
+    this.#values = setAt(this.#values, segments, value) as A;
+    this.#serverErrors = replaceUnder(this.#serverErrors, path);
     const top = segments[0]!;
-    if (this.clientErrors_[top] || this.touched_[top]) this.checkClient_(top);
-    if (this.options_.validateOn?.includes(top as keyof A & string)) {
-      clearTimeout(this.timers_[top]);
-      this.timers_[top] = setTimeout(() => this.validateField(top, true).catch(noop), this.options_.debounce ?? 300);
+    if (this.#clientErrors[top] || this.#touched[top]) this.#checkClient(top);
+    if (this.#options.validateOn?.includes(top as keyof A & string)) {
+      clearTimeout(this.#timers[top]);
+      this.#timers[top] = setTimeout(() => this.validateField(top, true).catch(noop), this.#options.debounce ?? 300);
     }
-    this.notify_();
+    this.#notify();
   };
 
   /** Sets several arguments at once. */
@@ -146,13 +153,37 @@ export class FormObserver<A extends object, R> {
   };
 
   /** The value at a field path. */
-  getValue = (path: string): unknown => getAt(this.values_, decodeFieldPath(path));
+  getValue = (path: string): unknown => getAt(this.#values, decodeFieldPath(path));
+
+  /** Sets the value at a field path from an input's event (or the element): a checkbox's
+   *  `checked`, a number input's number (`null` when empty), a file input's file (`null` for
+   *  none; every file when `multiple`), a multiple select's values, else the text. */
+  setFromEvent = (path: string, event: Event | EventTarget): void => {
+    const el = ("target" in event ? event.target : event) as HTMLInputElement & Pick<HTMLSelectElement, "selectedOptions">;
+    const type: string = el.type;
+    this.setValue(
+      path,
+      type == "checkbox"
+        ? el.checked
+        : type == "number" || type == "range"
+          ? el.value == ""
+            ? null
+            : el.valueAsNumber
+          : type == "file"
+            ? el.multiple
+              ? [...(el.files ?? [])]
+              : (el.files?.[0] ?? null)
+            : type == "select-multiple"
+              ? [...el.selectedOptions].map((o) => o.value)
+              : el.value,
+    );
+  };
 
   /** The user left the field: it is touched and its client rules are checked. */
   blur = (path: string): void => {
-    this.touched_ = { ...this.touched_, [path]: true };
-    this.checkClient_(decodeFieldPath(path)[0]!);
-    this.notify_();
+    this.#touched = { ...this.#touched, [path]: true };
+    this.#checkClient(decodeFieldPath(path)[0]!);
+    this.#notify();
   };
 
   /** Checks one argument now, with the current values: its client rules, then (unless they
@@ -160,43 +191,43 @@ export class FormObserver<A extends object, R> {
    *  the server's ones. Resolves with whether the argument is valid; an answer for values
    *  that have changed since is dropped. */
   validateField = async (name: string, server = true): Promise<boolean> => {
-    clearTimeout(this.timers_[name]);
-    if (this.checkClient_(name).length || !server) return this.notify_(), !this.clientErrors_[name];
-    const id = (this.latest_[name] = (this.latest_[name] ?? 0) + 1);
-    const sent = this.values_;
-    this.validating_ = { ...this.validating_, [name]: true };
-    this.notify_();
+    clearTimeout(this.#timers[name]);
+    if (this.#checkClient(name).length || !server) return this.#notify(), !this.#clientErrors[name];
+    const id = (this.#latest[name] = (this.#latest[name] ?? 0) + 1);
+    const sent = this.#values;
+    this.#validating = { ...this.#validating, [name]: true };
+    this.#notify();
     let errors: Errors = {};
     try {
-      await post(this.client_, this.descriptor_, sent, true);
+      await post(this.#client, this.#descriptor, sent, true);
     } catch (e) {
       errors = fieldsOf(e);
     }
     // A newer validation of this field makes this answer stale, and so does a newer value.
-    if (id != this.latest_[name]) return false;
-    this.validating_ = { ...this.validating_, [name]: false };
-    if (!equal(getAt(sent, [name]), getAt(this.values_, [name]))) return this.notify_(), false;
-    this.serverErrors_ = replaceUnder(this.serverErrors_, name, errors);
-    this.notify_();
+    if (id != this.#latest[name]) return false;
+    this.#validating = { ...this.#validating, [name]: false };
+    if (!equal(getAt(sent, [name]), getAt(this.#values, [name]))) return this.#notify(), false;
+    this.#serverErrors = replaceUnder(this.#serverErrors, name, errors);
+    this.#notify();
     return !Object.keys(errors).some((k) => under(k, name));
   };
 
   /** Checks every argument now, with the current values: the client rules, then a
    *  validate-only call of the whole form. Resolves with whether the form is valid. */
   validate = async (): Promise<boolean> => {
-    if (!this.checkAll_()) return false;
-    const sent = this.values_;
+    if (!this.#checkAll()) return false;
+    const sent = this.#values;
     let errors: Errors = {};
-    this.formErrors_ = [];
+    this.#formErrors = [];
     try {
-      await post(this.client_, this.descriptor_, sent, true);
+      await post(this.#client, this.#descriptor, sent, true);
     } catch (e) {
       errors = fieldsOf(e);
-      if (!Object.keys(errors).length) this.formErrors_ = [(e as Error).message];
+      if (!Object.keys(errors).length) this.#formErrors = [(e as Error).message];
     }
-    if (sent === this.values_) this.serverErrors_ = errors;
-    this.notify_();
-    return !Object.keys(errors).length && !this.formErrors_.length;
+    if (sent === this.#values) this.#serverErrors = errors;
+    this.#notify();
+    return !Object.keys(errors).length && !this.#formErrors.length;
   };
 
   /** Checks the client rules, then calls the function with the current values through the
@@ -204,77 +235,84 @@ export class FormObserver<A extends object, R> {
    *  on their fields, others in `formErrors`. Resolves with the result, or undefined when
    *  the form is invalid or the call failed (never rejects). */
   submit = async (): Promise<R | undefined> => {
-    for (const t of Object.values(this.timers_)) clearTimeout(t);
-    const values = this.values_;
-    this.touched_ = Object.fromEntries(Object.keys(values).map((k) => [k, true]));
-    if (!this.checkAll_()) return this.notify_(), undefined;
-    this.formErrors_ = [];
-    this.serverErrors_ = {};
+    for (const t of Object.values(this.#timers)) clearTimeout(t);
+    const values = this.#values;
+    this.#touched = Object.fromEntries(Object.keys(values).map((k) => [k, true]));
+    if (!this.#checkAll()) return this.#notify(), undefined;
+    this.#formErrors = [];
+    this.#serverErrors = {};
     try {
-      const result = await this.mutation_.callAsync(values);
-      this.submitted_ = values;
+      const result = await this.#mutation.callAsync(values);
+      this.#submitted = values;
       return result;
     } catch (e) {
       const fields = fieldsOf(e);
-      this.serverErrors_ = fields;
-      if (!Object.keys(fields).length) this.formErrors_ = [(e as Error).message];
+      this.#serverErrors = fields;
+      if (!Object.keys(fields).length) this.#formErrors = [(e as Error).message];
       return undefined;
     } finally {
-      this.notify_();
+      this.#notify();
     }
   };
 
   /** Back to the initial values (or, with `"submitted"`, to the last submitted ones): no
    *  errors, nothing touched, the call idle, validations in flight ignored. */
   reset = (to: "initial" | "submitted" = "initial"): void => {
-    for (const t of Object.values(this.timers_)) clearTimeout(t);
-    for (const k in this.latest_) this.latest_[k]!++;
-    this.values_ = to == "submitted" ? (this.submitted_ ?? this.initial_) : this.initial_;
-    this.touched_ = {};
-    this.clientErrors_ = this.serverErrors_ = {};
-    this.formErrors_ = [];
-    this.validating_ = {};
-    this.mutation_.reset();
+    for (const t of Object.values(this.#timers)) clearTimeout(t);
+    for (const k in this.#latest) this.#latest[k]!++;
+    this.#values = to == "submitted" ? (this.#submitted ?? this.#initial) : this.#initial;
+    this.#touched = {};
+    this.#clientErrors = this.#serverErrors = {};
+    this.#formErrors = [];
+    this.#validating = {};
+    this.#mutation.reset();
   };
 
   /** The client rules of one argument, against the current value; returns its messages. */
-  private checkClient_(name: string): string[] {
-    const rules = this.options_.rules?.[name as keyof A];
-    const messages = rules ? checkRules(rules, getAt(this.values_, [name])) : [];
-    const { [name]: _, ...rest } = this.clientErrors_;
-    this.clientErrors_ = messages.length ? { ...rest, [name]: messages } : rest;
+  #checkClient(name: string): string[] {
+    const rules = this.#options.rules?.[name as keyof A];
+    const messages = rules ? checkRules(rules, getAt(this.#values, [name])) : [];
+    const { [name]: _, ...rest } = this.#clientErrors;
+    this.#clientErrors = messages.length ? { ...rest, [name]: messages } : rest;
     return messages;
   }
 
   /** Every argument's client rules; whether all pass. */
-  private checkAll_(): boolean {
+  #checkAll(): boolean {
     let ok = true;
-    for (const name of Object.keys({ ...this.options_.rules, ...this.values_ })) ok = !this.checkClient_(name).length && ok;
+    for (const name of Object.keys({ ...this.#options.rules, ...this.#values })) ok = !this.#checkClient(name).length && ok;
     return ok;
   }
 
-  private notify_() {
-    const values = this.values_;
-    const initial = this.initial_;
+  #notify() {
+    const values = this.#values;
+    const initial = this.#initial;
     const dirty: FormState<A, R>["dirty"] = {};
     for (const k of Object.keys({ ...initial, ...values }) as (keyof A)[]) dirty[k] = !equal(values[k], initial[k]);
-    const errors: Errors = { ...this.serverErrors_ };
-    for (const [k, v] of Object.entries(this.clientErrors_)) errors[k] = [...v, ...(errors[k] ?? [])];
-    const call = this.mutation_.getResult();
-    this.state_ = {
+    const errors: Errors = { ...this.#serverErrors };
+    for (const [k, v] of Object.entries(this.#clientErrors)) errors[k] = [...v, ...(errors[k] ?? [])];
+    const call = this.#mutation.getResult();
+    this.#state = {
       values,
       initial,
       dirty,
       isDirty: Object.values(dirty).some(Boolean),
-      touched: this.touched_,
+      touched: this.#touched,
       errors,
-      formErrors: this.formErrors_,
-      isValid: !Object.keys(errors).length && !this.formErrors_.length,
+      formErrors: this.#formErrors,
+      isValid: !Object.keys(errors).length && !this.#formErrors.length,
       submitting: call.isPending,
-      validating: this.validating_,
+      validating: this.#validating,
       call,
     };
-    this.listeners_.forEach((l) => guard(l));
+    // a throwing listener is reported, never thrown into the form
+    this.#listeners.forEach((l) => {
+      try {
+        l();
+      } catch (e) {
+        console.error(e);
+      }
+    });
   }
 }
 
