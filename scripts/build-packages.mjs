@@ -170,10 +170,6 @@ function declarations(pkg, outDir) {
           stripInternal: true,
           rootDir: join(pkg.dir, "src"),
           outDir,
-          // An optional entry point may import its own package's main entry by name (kept
-          // external, so the main bundle is not split into chunks); it resolves to the source
-          // while the package's own declarations do not exist yet.
-          ...(pkg.entries.index && { paths: { [pkg.name]: [pkg.entries.index] } }),
         },
         files: Object.values(pkg.entries),
         include: [],
