@@ -326,6 +326,30 @@ where
         .map_err(|report| Error::validation(report_fields(&report, None)))
 }
 
+/// Checks the value of argument `name` with its [`garde::Validate`] derive, giving exactly the
+/// 422 a call with that argument gets: messages keyed by field path under `name` (`title`,
+/// `items/2/qty`). For a route that takes raw text and validates it itself (a JavaScript-off
+/// form that renders its errors rather than answering JSON).
+///
+/// ```
+/// #[derive(garde::Validate)]
+/// #[garde(transparent)]
+/// struct Title(#[garde(length(min = 1))] String);
+///
+/// let e = mizan::validate_arg("title", &Title(String::new())).unwrap_err();
+/// assert_eq!(e.status(), 422);
+/// assert!(e.fields().is_some_and(|f| f.contains_key("title")));
+/// ```
+pub fn validate_arg<T>(name: &str, value: &T) -> Result<()>
+where
+    T: garde::Validate + ?Sized,
+    T::Context: Default,
+{
+    value
+        .validate()
+        .map_err(|report| Error::validation(report_fields(&report, Some(name))))
+}
+
 /// Turns a garde report into per-field messages, keyed by field path (`items/2/qty`,
 /// PROTOCOL.md §10.1) under the argument `prefix`.
 pub(crate) fn report_fields(report: &garde::Report, prefix: Option<&str>) -> FieldErrors {

@@ -26,7 +26,7 @@ pub use auth::{Anonymous, BearerTokens, Guard, Identity, IdentityResolver};
 pub use builder::{BuildError, Builder, Mizan};
 pub use context::{Context, valid_name};
 pub use cx::Cx;
-pub use error::{Error, FieldErrors, Result, validate};
+pub use error::{Error, FieldErrors, Result, validate, validate_arg};
 pub use extract::{FromCx, Injected, State};
 pub use function::{FunctionDef, Output};
 /// The boxed future [`IdentityResolver::resolve`] returns.
