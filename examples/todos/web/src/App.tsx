@@ -246,11 +246,8 @@ function AddTodo({ project }: { project: number }) {
           {m}
         </p>
       ))}
-      {form.formErrors.map((m) => (
-        <p key={m} className="field-error">
-          {m}
-        </p>
-      ))}
+      {/* an error about no field (403, 404, 500…): the typed error as the server sent it */}
+      <ErrorBox error={form.formErrors.length ? form.call.error : undefined} />
     </form>
   );
 }
