@@ -12,6 +12,10 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{Error, Result};
 use crate::upload::{HEAD, Pending, Stored};
 
+/// The most parts one body may have (each file part is a temporary file while the request
+/// lasts): more is a `400`.
+const MAX_PARTS: usize = 1000;
+
 /// A multipart body, read.
 #[derive(Default)]
 pub(crate) struct Multipart {
@@ -51,7 +55,14 @@ pub(crate) async fn read(
     let mut parts =
         multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let mut out = Multipart::default();
+    let mut count = 0;
     while let Some(mut part) = parts.next_field().await.map_err(|e| malformed(&e, limit))? {
+        count += 1;
+        if count > MAX_PARTS {
+            return Err(Error::bad_request(format!(
+                "a multipart body has at most {MAX_PARTS} parts"
+            )));
+        }
         let Some(name) = part.name().map(str::to_owned) else {
             return Err(Error::bad_request("a multipart part has no name"));
         };

@@ -319,3 +319,18 @@ async fn routes_take_multipart_forms_and_an_empty_file_input_is_no_file() {
         empty.json()
     );
 }
+
+#[tokio::test]
+async fn a_body_of_too_many_parts_is_refused() {
+    let app = app(1 << 20);
+    let parts: Vec<Part<'_>> = (0..1001)
+        .map(|_| ("files", Some(("a", "text/plain")), &b"x"[..]))
+        .collect();
+    let r = send_parts(&app, "/api/mizan/call/attach/", &parts, true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json());
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1000 parts"))
+    );
+}
