@@ -90,6 +90,30 @@ const ENTRIES = [
     note: "the adapter on top of the kernel",
   },
   {
+    name: "@mizan/runtime/form",
+    code: `${KERNEL} export { FormObserver } from "@mizan/runtime/form";`,
+    base: "@mizan/runtime",
+    note: "optional entry point (the form core, on the kernel's MutationObserver), informative",
+  },
+  {
+    name: "@mizan/react/form",
+    code: `${KERNEL} export { MizanProvider, useMizan, useContextQuery, useCall } from "@mizan/react"; export { useForm } from "@mizan/react/form";`,
+    base: "@mizan/react",
+    note: "optional entry point (useForm, with the form core), informative",
+  },
+  {
+    name: "@mizan/vue/form",
+    code: `${KERNEL} export { createMizan, provideMizan, useMizan, useContextQuery, useCall } from "@mizan/vue"; export { useForm } from "@mizan/vue/form";`,
+    base: "@mizan/vue",
+    note: "optional entry point (useForm, with the form core), informative",
+  },
+  {
+    name: "@mizan/svelte/form",
+    code: `${KERNEL} export { setMizan, getMizan, ContextQuery, Call } from "@mizan/svelte"; export { Form } from "@mizan/svelte/form";`,
+    base: "@mizan/svelte",
+    note: "optional entry point (Form, with the form core), informative",
+  },
+  {
     name: "@mizan/runtime (every export)",
     code: `export * from "@mizan/runtime";`,
     note: "the whole public API (with the protocol helpers a server uses), informative",

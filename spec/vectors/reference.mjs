@@ -57,6 +57,15 @@ export function parseJson(text) {
   return value;
 }
 
+// ---------------------------------------------------------------- field paths (§10.1)
+
+/** Segments (keys and indices) → the field path of error.fields: '/'-joined, JSON Pointer escapes. */
+export const encodeFieldPath = (segments) =>
+  segments.map((s) => String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+
+/** A field path → its segments (indices as decimal strings). */
+export const decodeFieldPath = (path) => path.split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+
 // ---------------------------------------------------------------- parameters
 
 const dropNulls = (params) =>
@@ -310,6 +319,8 @@ const checks = {
   "cache-key": (v, file) =>
     cacheKeyEncoding(v.input).toString("hex") === v.encoding &&
     cacheKey(Buffer.from(file.secret, "hex"), v.input) === v.key,
+  "field-path": (v) =>
+    encodeFieldPath(v.segments) === v.path && same(decodeFieldPath(v.path), v.segments.map(String)),
   "canonical-json": (v) => canonicalJson(v.value) === v.canonical,
   "params-encode": (v) => encodeParams(v.params) === v.query,
   "params-decode": (v) => {

@@ -50,6 +50,11 @@ struct FunctionItem<'d> {
     /// Whether it gets a call hook: mutations and view-path functions (a query is read
     /// through its context's hook, not posted).
     hooked: bool,
+    /// `use<Fn>Form` (`use<Fn>AsForm` when a function `<fn>_form` has that name): the form
+    /// hook of a hooked function.
+    form_hook: String,
+    /// The client-side rules of its arguments (name, TypeScript object literal).
+    rules: Vec<(String, String)>,
     docs: &'d str,
 }
 
@@ -80,6 +85,7 @@ const FRAMEWORKS: [Framework; 3] = [
             "useMizan",
             "useCall",
             "useContextQuery",
+            "useForm",
             "skipToken",
             "keepPreviousData",
         ],
@@ -96,6 +102,7 @@ const FRAMEWORKS: [Framework; 3] = [
             "useMizan",
             "useCall",
             "useContextQuery",
+            "useForm",
             "skipToken",
             "keepPreviousData",
             "toValue",
@@ -110,6 +117,7 @@ const FRAMEWORKS: [Framework; 3] = [
             "MizanError",
             "Call",
             "ContextQuery",
+            "Form",
             "getMizan",
             "setMizan",
             "skipToken",
@@ -199,8 +207,20 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
             result_ty,
             view,
             hooked: f.kind == Kind::Mutation || view,
+            form_hook: format!("use{base}Form"),
+            rules: crate::forms::rules(&f.args, &doc.defs),
             docs: &f.docs,
         });
+    }
+
+    // A form hook `use<Name>Form` yields to the call hook of a function named `<name>_form`:
+    // it is then `use<Name>AsForm`.
+    let call_hooks: std::collections::BTreeSet<String> =
+        functions.iter().map(|f| f.hook.clone()).collect();
+    for f in &mut functions {
+        if call_hooks.contains(&f.form_hook) {
+            f.form_hook = format!("use{}AsForm", pascal(f.name));
+        }
     }
 
     // Contexts.
@@ -310,7 +330,8 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
         protocol_types.claim(&f.args, origin.clone(), &mut problems);
         call_keys.claim(&f.key, origin.clone(), &mut problems);
         if f.hooked {
-            hooks.claim(&f.hook, origin, &mut problems);
+            hooks.claim(&f.hook, origin.clone(), &mut problems);
+            hooks.claim(&f.form_hook, origin, &mut problems);
         }
     }
     if !problems.is_empty() {
@@ -441,6 +462,10 @@ fn protocol_ts(
         || functions
             .iter()
             .any(|f| uses_types(&f.args_ty) || uses_types(&f.result_ty));
+    let formed: Vec<&FunctionItem<'_>> = functions.iter().filter(|f| f.hooked).collect();
+    if !formed.is_empty() {
+        out.push_str("import type { FieldRules } from \"@mizan/runtime/form\";\n");
+    }
     if needs_types {
         out.push_str("import type * as T from \"./types\";\n");
     }
@@ -520,6 +545,23 @@ fn protocol_ts(
         );
     }
     out.push_str("} as const;\n");
+    if !formed.is_empty() {
+        out.push_str(
+            "\n/** The client-side rules of each form's fields, from the argument schemas: what a form\n \
+             * checks before it sends (the server checks them again). */\nexport const fields = {",
+        );
+        for f in &formed {
+            let _ = write!(out, "\n  {}: {{", property_key(&f.key));
+            for (name, literal) in &f.rules {
+                let _ = write!(out, "\n    {}: {literal},", property_key(name));
+            }
+            if !f.rules.is_empty() {
+                out.push_str("\n  ");
+            }
+            out.push_str("},");
+        }
+        out.push_str("\n} as const satisfies Record<string, Record<string, FieldRules>>;\n");
+    }
     out
 }
 
@@ -596,6 +638,12 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
         out.push('\n');
         out.push_str(&import(&react_imports, "@mizan/react"));
     }
+    if !hooked.is_empty() {
+        out.push_str(&import(
+            &["type FormOptions", "useForm"],
+            "@mizan/react/form",
+        ));
+    }
     out.push_str(&protocol_imports(contexts, &hooked));
     out.push_str(
         "\nexport { keepPreviousData, MizanError, MizanProvider, skipToken, useMizan } from \"@mizan/react\";\n",
@@ -631,6 +679,7 @@ fn react_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIte
         );
     }
     call_hooks(&mut out, &hooked, "useCall({call}, options)");
+    form_hooks(&mut out, &hooked, "useForm({call}, {rules})");
     out
 }
 
@@ -643,6 +692,9 @@ fn protocol_imports(contexts: &[ContextItem<'_>], hooked: &[&FunctionItem<'_>]) 
     }
     if !contexts.is_empty() {
         values.push("ctx".to_owned());
+    }
+    if !hooked.is_empty() {
+        values.push("fields".to_owned());
     }
     let mut types: Vec<String> = contexts
         .iter()
@@ -679,6 +731,36 @@ fn context_hook_doc(c: &ContextItem<'_>, more: &[&str]) -> String {
     doc_comment(&lines, 0)
 }
 
+/// The form hooks: `use<Fn>Form(options)` with the function's rules (`body` is the
+/// framework's constructor, with `{call}` and `{rules}` to fill in).
+fn form_hooks(out: &mut String, hooked: &[&FunctionItem<'_>], body: &str) {
+    let printer = Printer { prefix: "T." };
+    for f in hooked {
+        out.push('\n');
+        out.push_str(&doc_comment(
+            &[
+                format!("A form for `{}`: its values, field errors (the client's rules and the server's), touched,", f.name),
+                "dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.".to_owned(),
+            ],
+            0,
+        ));
+        let _ = writeln!(
+            out,
+            "export const {} = (options: FormOptions<{}, {}>) =>\n  {};",
+            f.form_hook,
+            f.args,
+            printer.print(&f.result_ty, 2),
+            body.replace("{call}", &member("call", &f.key)).replace(
+                "{rules}",
+                &format!(
+                    "{{ ...options, rules: {{ ...{}, ...options.rules }} }}",
+                    member("fields", &f.key)
+                )
+            )
+        );
+    }
+}
+
 /// The call hooks (the same in every framework: `useCall(call.fn, options)` or `new Call(…)`).
 fn call_hooks(out: &mut String, hooked: &[&FunctionItem<'_>], body: &str) {
     let printer = Printer { prefix: "T." };
@@ -713,6 +795,9 @@ fn vue_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<
         out.push('\n');
         out.push_str(&import(&adapter, "@mizan/vue"));
     }
+    if !hooked.is_empty() {
+        out.push_str(&import(&["type FormOptions", "useForm"], "@mizan/vue/form"));
+    }
     if !contexts.is_empty() {
         out.push_str(&import(&["toValue", "type MaybeRefOrGetter"], "vue"));
     }
@@ -740,6 +825,7 @@ fn vue_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionItem<
         );
     }
     call_hooks(&mut out, &hooked, "useCall({call}, options)");
+    form_hooks(&mut out, &hooked, "useForm({call}, {rules})");
     out
 }
 
@@ -768,6 +854,9 @@ fn svelte_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIt
     if !adapter.is_empty() {
         out.push('\n');
         out.push_str(&import(&adapter, "@mizan/svelte"));
+    }
+    if !hooked.is_empty() {
+        out.push_str(&import(&["Form", "type FormOptions"], "@mizan/svelte/form"));
     }
     out.push_str(&protocol_imports(contexts, &hooked));
     out.push_str(
@@ -798,5 +887,6 @@ fn svelte_ts(header: &str, contexts: &[ContextItem<'_>], functions: &[FunctionIt
         );
     }
     call_hooks(&mut out, &hooked, "new Call(getMizan(), {call}, options)");
+    form_hooks(&mut out, &hooked, "new Form(getMizan(), {call}, {rules})");
     out
 }

@@ -42,6 +42,7 @@ use serde_json::Value;
 
 mod emit;
 mod error;
+mod forms;
 mod names;
 mod schema;
 mod target;

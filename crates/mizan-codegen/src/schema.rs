@@ -234,6 +234,10 @@ impl<'a> Converter<'a> {
             .into_iter()
             .map(|t| {
                 let ty = match t {
+                    // An upload (`mizan::Upload`): a file in a multipart body.
+                    "string" if o.get("format").and_then(Value::as_str) == Some("binary") => {
+                        Ty::Keyword("Blob")
+                    }
                     "string" => Ty::Keyword("string"),
                     "integer" | "number" => Ty::Keyword("number"),
                     "boolean" => Ty::Keyword("boolean"),

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use mizan_protocol::cache_key::{self, KeyInput, Scope};
+use mizan_protocol::field_path::{self, Segment};
 use mizan_protocol::invalidation::{decode_header, encode_header, normalize};
 use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 use mizan_protocol::{Invalidation, Params, canonical_json};
@@ -16,7 +17,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
-const FEATURES: [&str; 8] = [
+const FEATURES: [&str; 9] = [
+    "field-path",
     "canonical-json",
     "params-encode",
     "params-decode",
@@ -95,6 +97,31 @@ fn vectors(feature: &str) -> Vec<Vector> {
 /// Canonical JSON of anything serializable: how vectors compare parameters (3 == 3.0).
 fn canonical(value: &impl Serialize) -> String {
     canonical_json(&serde_json::to_value(value).expect("serializable"))
+}
+
+#[test]
+fn field_path_vectors() {
+    for v in vectors("field-path") {
+        let given = v.get("segments").as_array().expect("segments");
+        let segments = given.iter().map(|s| match s {
+            Value::String(key) => Segment::Key(key),
+            Value::Number(n) => Segment::Index(
+                usize::try_from(n.as_u64().expect("an index")).expect("an index that fits"),
+            ),
+            other => panic!("{}: a segment is {other}", v.what),
+        });
+        assert_eq!(field_path::encode(segments), v.str("path"), "{}", v.what);
+        let decoded: Vec<String> = given
+            .iter()
+            .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_owned))
+            .collect();
+        assert_eq!(
+            field_path::decode(v.str("path")),
+            decoded,
+            "{} (decoded)",
+            v.what
+        );
+    }
 }
 
 #[test]

@@ -41,22 +41,38 @@ pub fn decode_args<A: DeserializeOwned>(args: &Value) -> Result<A> {
     integral_floats(&mut args);
     serde_path_to_error::deserialize::<_, A>(args).map_err(|e| {
         let inner = e.inner().to_string();
-        let path = e.path().to_string();
-        let missing = path == ".";
-        let field = if missing {
-            missing_field(&inner).unwrap_or_default()
-        } else {
-            path
-        };
-        let message = if field.is_empty() {
+        let mut path = field_path(e.path());
+        // A missing member is keyed by its own path (`todo/title`), so a form shows it
+        // next to its field.
+        let missing = missing_field(&inner);
+        if let Some(member) = &missing {
+            let member = mizan_protocol::field_path::encode([member.as_str().into()]);
+            path = if path.is_empty() {
+                member
+            } else {
+                format!("{path}/{member}")
+            };
+        }
+        let message = if path.is_empty() {
             format!("invalid arguments: {inner}")
-        } else if missing {
-            format!("missing argument `{field}`")
+        } else if missing.is_some() {
+            format!("missing argument `{path}`")
         } else {
-            format!("invalid argument `{field}`: {inner}")
+            format!("invalid argument `{path}`: {inner}")
         };
-        Error::bad_request(message).with_fields(FieldErrors::from([(field, vec![inner])]))
+        Error::bad_request(message).with_fields(FieldErrors::from([(path, vec![inner])]))
     })
+}
+
+/// A `serde_path_to_error` path as a field path (`items/0/name`, PROTOCOL.md §10.1).
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    use mizan_protocol::field_path::{Segment, encode};
+    encode(path.iter().filter_map(|s| match s {
+        serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+        serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key)),
+        serde_path_to_error::Segment::Enum { variant } => Some(Segment::Key(variant)),
+        serde_path_to_error::Segment::Unknown => None,
+    }))
 }
 
 fn missing_field(message: &str) -> Option<String> {

@@ -69,6 +69,7 @@ pub struct Builder {
     auth_doc: Option<mizan_protocol::schema::AuthDoc>,
     base_path: String,
     body_limit: usize,
+    upload_limit: usize,
     query_limit: usize,
     sink: Sink,
     cache: Option<crate::cache::Cache>,
@@ -143,6 +144,15 @@ impl Builder {
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the largest accepted `multipart/form-data` body, files included (default
+    /// 10 MiB); larger ones get 413 (PROTOCOL.md §6.2). Its text parts still obey
+    /// [`body_limit`](Self::body_limit) each.
+    #[must_use]
+    pub fn upload_limit(mut self, bytes: usize) -> Self {
+        self.upload_limit = bytes;
         self
     }
 
@@ -308,6 +318,7 @@ impl Builder {
                 sessions: self.sessions,
                 base_path: self.base_path,
                 body_limit: self.body_limit,
+                upload_limit: self.upload_limit,
                 query_limit: self.query_limit,
                 sink,
                 cache,
@@ -367,6 +378,7 @@ impl Mizan {
             auth_doc: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
+            upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
             query_limit: crate::DEFAULT_QUERY_LIMIT,
             sink: Sink::default(),
             cache: None,

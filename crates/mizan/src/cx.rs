@@ -57,6 +57,8 @@ struct Inner {
     request_read: AtomicBool,
     /// A sign-in or sign-out during the request.
     auth: Mutex<Option<AuthEvent>>,
+    /// A validate-only call (`?validate=1`): the function is not run.
+    validating: AtomicBool,
 }
 
 /// What `headers()`, `method()`, `uri()` and `extensions()` show for a call without an
@@ -75,6 +77,7 @@ impl Cx {
                 reads: AtomicU64::new(0),
                 request_read: AtomicBool::new(false),
                 auth: Mutex::new(None),
+                validating: AtomicBool::new(false),
             }),
             slot: 0,
         }
@@ -87,6 +90,19 @@ impl Cx {
             inner: Arc::clone(&self.inner),
             slot: u32::try_from(slot.min(63)).unwrap_or(63),
         }
+    }
+
+    /// Whether this request only validates its arguments (`POST …/call/<fn>/?validate=1`,
+    /// PROTOCOL.md §6.1): the arguments are decoded and validated and the function's
+    /// `validate = …` hook runs, but the function itself does not. A hook or an extractor
+    /// can read it to skip work that only a real call needs.
+    pub fn is_validating(&self) -> bool {
+        self.inner.validating.load(Ordering::Relaxed)
+    }
+
+    /// Marks the request as validate-only.
+    pub(crate) fn set_validating(&self) {
+        self.inner.validating.store(true, Ordering::Relaxed);
     }
 
     /// Whether function `slot` read the caller.

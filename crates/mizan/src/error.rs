@@ -16,7 +16,8 @@ use serde::Serialize;
 /// `Result<T, mizan::Error>`: what every Mizan function returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Messages per field path (`"title"`, `"items[0].name"`), as sent in `error.fields`.
+/// Messages per field path (`"title"`, `"items/0/name"`: PROTOCOL.md §10.1), as sent in
+/// `error.fields`. Build nested paths with [`mizan::protocol::field_path`](crate::protocol::field_path).
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// A failure with its HTTP status and protocol error code.
@@ -325,19 +326,51 @@ where
         .map_err(|report| Error::validation(report_fields(&report, None)))
 }
 
-/// Turns a garde report into per-field messages, with paths prefixed by `prefix`.
+/// Checks the value of argument `name` with its [`garde::Validate`] derive, giving exactly the
+/// 422 a call with that argument gets: messages keyed by field path under `name` (`title`,
+/// `items/2/qty`). For a route that takes raw text and validates it itself (a JavaScript-off
+/// form that renders its errors rather than answering JSON).
+///
+/// ```
+/// #[derive(garde::Validate)]
+/// #[garde(transparent)]
+/// struct Title(#[garde(length(min = 1))] String);
+///
+/// let e = mizan::validate_arg("title", &Title(String::new())).unwrap_err();
+/// assert_eq!(e.status(), 422);
+/// assert!(e.fields().is_some_and(|f| f.contains_key("title")));
+/// ```
+pub fn validate_arg<T>(name: &str, value: &T) -> Result<()>
+where
+    T: garde::Validate + ?Sized,
+    T::Context: Default,
+{
+    value
+        .validate()
+        .map_err(|report| Error::validation(report_fields(&report, Some(name))))
+}
+
+/// Turns a garde report into per-field messages, keyed by field path (`items/2/qty`,
+/// PROTOCOL.md §10.1) under the argument `prefix`.
 pub(crate) fn report_fields(report: &garde::Report, prefix: Option<&str>) -> FieldErrors {
+    use mizan_protocol::field_path::{Segment, encode};
     let mut fields = FieldErrors::new();
     for (path, error) in report.iter() {
-        let path = path.to_string();
-        let key = match (prefix, path.is_empty()) {
-            (Some(p), true) => p.to_owned(),
-            (Some(p), false) if path.starts_with('[') => format!("{p}{path}"),
-            (Some(p), false) => format!("{p}.{path}"),
-            (None, _) => path,
-        };
+        // garde keeps a path innermost first.
+        let components: Vec<_> = path.__iter().collect();
+        let segments = prefix
+            .map(Segment::Key)
+            .into_iter()
+            .chain(components.iter().rev().map(|(kind, component)| {
+                match kind {
+                    garde::error::Kind::Index => component
+                        .parse()
+                        .map_or(Segment::Key(component.as_str()), Segment::Index),
+                    _ => Segment::Key(component.as_str()),
+                }
+            }));
         fields
-            .entry(key)
+            .entry(encode(segments))
             .or_default()
             .push(error.message().to_owned());
     }

@@ -106,6 +106,8 @@ pub(crate) enum Body {
     /// `Value` tree.
     Data(Vec<u8>),
     View(Response),
+    /// A validate-only call passed (the function did not run).
+    Valid,
 }
 
 impl Output {
@@ -114,6 +116,15 @@ impl Output {
         Self {
             body: Body::Data(json),
             scope,
+        }
+    }
+
+    /// The output of a validate-only call whose arguments passed: the function was not
+    /// run (PROTOCOL.md §6.1).
+    pub fn valid() -> Self {
+        Self {
+            body: Body::Valid,
+            scope: None,
         }
     }
 

@@ -17,6 +17,7 @@ mod router;
 pub mod schema;
 mod serve;
 mod sink;
+mod upload;
 
 #[doc(hidden)]
 pub mod __private;
@@ -26,7 +27,7 @@ pub use auth::{Anonymous, BearerTokens, Guard, Identity, IdentityResolver};
 pub use builder::{BuildError, Builder, Mizan};
 pub use context::{Context, valid_name};
 pub use cx::Cx;
-pub use error::{Error, FieldErrors, Result, validate};
+pub use error::{Error, FieldErrors, Result, validate, validate_arg};
 pub use extract::{FromCx, Injected, State};
 pub use function::{FunctionDef, Output};
 /// The boxed future [`IdentityResolver::resolve`] returns.
@@ -39,6 +40,7 @@ pub use mizan_protocol::{Params, canonical_json};
 pub use schema::{Diagnostic, Level};
 pub use serve::{Server, serve};
 pub use sink::InvalidationEvent;
+pub use upload::Upload;
 
 #[doc = include_str!("../docs/client.md")]
 pub use mizan_macros::client;
@@ -63,6 +65,9 @@ pub const DEFAULT_BASE_PATH: &str = "/api/mizan";
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// The default limit of a `multipart/form-data` body (uploads): 10 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 10 << 20;
 
 /// The default limit of a context query string: 4 KiB.
 pub const DEFAULT_QUERY_LIMIT: usize = 4 << 10;

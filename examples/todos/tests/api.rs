@@ -234,6 +234,89 @@ async fn the_page_lists_todos_with_escaped_titles() {
 }
 
 #[tokio::test]
+async fn validate_only_calls_check_the_title_and_write_nothing() {
+    let router = router().await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let token = bob.cookies["mizan-csrf"].clone();
+    let mut validate = async |title: &str| {
+        bob.request(
+            "POST",
+            "/api/mizan/call/add_todo/?validate=1",
+            Some((
+                "application/json",
+                json!({"project": 1, "title": title}).to_string(),
+            )),
+            &[("x-mizan-csrf", &token)],
+        )
+        .await
+    };
+    for _ in 0..3 {
+        let ok = validate("Valid, but only checked").await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+        assert_eq!(ok.json(), json!({"valid": true}));
+        assert_eq!(ok.header("cache-control"), "no-store");
+        assert!(!ok.headers.contains_key("x-mizan-invalidate"));
+    }
+    let blank = validate("   ").await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        blank.json()["error"]["fields"],
+        json!({"title": ["must not be only whitespace"]})
+    );
+    // The database: still the two seeded todos.
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
+    assert_eq!(todos["todo_list"].as_array().unwrap().len(), 2);
+    let projects = bob.get("/api/mizan/ctx/projects/").await.json();
+    assert_eq!(projects["project_list"][0]["todo_count"], 2);
+}
+
+#[tokio::test]
+async fn the_pages_add_form_goes_back_with_the_same_messages_or_adds() {
+    let router = router().await;
+    let mut bob = Browser::new(&router);
+    bob.login("bob").await;
+    let token = bob.cookies["mizan-csrf"].clone();
+    let refused = bob
+        .form(
+            "/plain/todos",
+            &[("csrf_token", &token), ("project", "1"), ("title", "  ")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.text());
+    assert_eq!(refused.header("location"), "/plain#add-1");
+    // The page shows the message once, next to the field, with what was typed.
+    let page = bob.get("/plain").await.text();
+    assert!(
+        page.contains(r#"<p class="field-error">must not be only whitespace</p>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="  " aria-invalid="true""#), "{page}");
+    let again = bob.get("/plain").await.text();
+    assert!(!again.contains("field-error"));
+
+    // Without the CSRF field: refused before anything.
+    let forged = bob
+        .form("/plain/todos", &[("project", "1"), ("title", "Forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let added = bob
+        .form(
+            "/plain/todos",
+            &[
+                ("csrf_token", &token),
+                ("project", "1"),
+                ("title", "From the page"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let todos = bob.get("/api/mizan/ctx/todos/?project=1").await.json();
+    assert_eq!(todos["todo_list"][2]["title"], "From the page");
+}
+
+#[tokio::test]
 async fn mizan_check_finds_nothing_wrong() {
     let pool = db::memory().await.unwrap();
     let (doc, diagnostics) = app::builder(pool).inspect();
@@ -252,6 +335,7 @@ async fn mizan_check_finds_nothing_wrong() {
             "login",
             "logout",
             "logout_everywhere",
+            "plain_add_todo",
             "plain_login",
             "plain_logout",
             "plain_page",

@@ -104,6 +104,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         ),
     };
 
+    // `validate = hook`: `hook(&cx, &arg, …)` after garde, before the function; a
+    // validate-only call stops after it.
+    let hook = options.validate.as_ref().map(|path| {
+        quote_spanned!(path.span()=>
+            __m::FnResult::into_result(#path(&cx, #( &#arg_idents, )*).await)?;
+        )
+    });
+
     let context = match &options.context {
         Some(path) => quote_spanned!(path.span()=> ::core::option::Option::Some(&#path)),
         None => quote!(::core::option::Option::None),
@@ -203,6 +211,10 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                     let mut __fields = ::mizan::FieldErrors::new();
                     #( (&__m::Validate(&#arg_idents)).mizan_validate(#arg_names, &mut __fields); )*
                     __m::check_fields(__fields)?;
+                    #hook
+                    if cx.is_validating() {
+                        return ::core::result::Result::Ok(::mizan::Output::valid());
+                    }
                     let __result: #result = #into_result(#ident(#cx_arg #( #call_args, )*).await)?;
                     let __scope = #scope;
                     #probe.output(__result, __scope, &__MIZAN_SIZE)

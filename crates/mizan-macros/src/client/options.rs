@@ -6,7 +6,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprClosure, Ident, LitBool, LitInt, LitStr, Path, Token, bracketed};
 
-const KNOWN: &str = "name, api, context, query, affects, affects_params, auth, private, route, methods, rev, cache, websocket";
+const KNOWN: &str = "name, api, context, query, affects, affects_params, auth, private, route, methods, rev, cache, validate, websocket";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// `auth = …`.
@@ -38,6 +38,9 @@ pub(crate) struct Options {
     pub(crate) methods: Option<(Span, Vec<Ident>)>,
     pub(crate) rev: Option<u32>,
     pub(crate) cache: Option<(Span, u32)>,
+    /// `validate = path`: an async check of the decoded arguments, run before the
+    /// function and on its own by validate-only calls.
+    pub(crate) validate: Option<Path>,
 }
 
 impl Parse for Options {
@@ -81,6 +84,7 @@ impl Parse for Options {
                 "route" => o.route = Some(route(input)?),
                 "methods" => o.methods = Some((key.span(), methods(input, &key)?)),
                 "rev" => o.rev = Some(input.parse::<LitInt>()?.base10_parse()?),
+                "validate" => o.validate = Some(input.parse()?),
                 "cache" => o.cache = Some((key.span(), input.parse::<LitInt>()?.base10_parse()?)),
                 "websocket" => {
                     return Err(syn::Error::new(

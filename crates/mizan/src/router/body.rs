@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 pub(crate) enum Media {
     Json,
     Form,
+    /// `multipart/form-data`: fields and files (§6.2).
+    Multipart,
     None,
     Other(String),
 }
@@ -34,6 +36,8 @@ pub(crate) fn media(headers: &HeaderMap) -> Media {
         Media::Json
     } else if essence == "application/x-www-form-urlencoded" {
         Media::Form
+    } else if essence == "multipart/form-data" {
+        Media::Multipart
     } else {
         Media::Other(essence)
     }

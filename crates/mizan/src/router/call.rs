@@ -8,9 +8,11 @@ use serde_json::{Map, Value};
 
 use super::Shared;
 use super::body::{Media, json_object, media, read};
-use super::respond::respond;
+use super::multipart;
+use super::respond::{CLIENT_HEADER, respond};
 use super::run::{identify, invoke, traced};
-use crate::auth::csrf::Token;
+use super::textual::{self, Unknown};
+use crate::auth::csrf::{self, Token};
 use crate::auth::session::SessionAuth;
 use crate::cx::Cx;
 use crate::error::{Error, Result};
@@ -46,12 +48,41 @@ async fn call(
         return Err(Error::not_found(format!("unknown function `{name}`")));
     };
     let (parts, body) = request.into_parts();
-    let (cx, _) = authorize(shared, entry, parts, seen).await?;
+    let validating = validate_only(parts.uri.query())?;
+    let (cx, token) = authorize(shared, entry, parts, seen).await?;
+    if let Token::InForm(_) = token {
+        // A session's multipart call: scripts send the token in the header (a form field
+        // is for routes, whose HTML forms cannot set headers).
+        return Err(csrf::failed(
+            "the CSRF token is missing: a call sends it in the CSRF header",
+        ));
+    }
+    if validating {
+        cx.set_validating();
+    }
     // Every call says it is JSON, even with an empty body: a cross-site form or a
     // body-less `fetch` cannot send that without a CORS preflight, so it can never run a
-    // mutation (zero-argument ones included).
-    match media(cx.request_headers()) {
+    // mutation (zero-argument ones included). A multipart call (files) must carry
+    // `X-Mizan-Client`, which a cross-site form cannot send either.
+    let headers = cx.request_headers();
+    match media(headers) {
         Media::Json => {}
+        Media::Multipart if headers.contains_key(&CLIENT_HEADER) => {
+            let parts =
+                multipart::read(headers, body, shared.upload_limit, shared.body_limit).await?;
+            let mut args = Map::new();
+            textual::add(entry, parts.text, &mut args, Unknown::Refuse)?;
+            textual::add_files(entry, parts.files, &mut args, Unknown::Refuse)?;
+            let response = run(shared, entry, cx, args).await;
+            // The request's files are forgotten once the function is done with them.
+            drop(parts.pending);
+            return response;
+        }
+        Media::Multipart => {
+            return Err(Error::unsupported_media_type(
+                "a multipart call needs the X-Mizan-Client: 1 header (send JSON otherwise)",
+            ));
+        }
         Media::None => {
             return Err(Error::unsupported_media_type(
                 "a call needs Content-Type: application/json (send {} for no arguments)",
@@ -67,6 +98,25 @@ async fn call(
     let args = json_object(&bytes)?;
     check_known(entry, &args)?;
     run(shared, entry, cx, args).await
+}
+
+/// Whether the query string asks for a validate-only call (`?validate=1`, PROTOCOL.md
+/// §6.1). Other keys are not the protocol's and are ignored; `validate` with another value
+/// or given twice is a 400 rather than a real call the client did not mean.
+fn validate_only(query: Option<&str>) -> Result<bool> {
+    let mut found = false;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if k != "validate" {
+            continue;
+        }
+        if found || v != "1" {
+            return Err(Error::bad_request(
+                "`validate` takes the single value `1` (a validate-only call)",
+            ));
+        }
+        found = true;
+    }
+    Ok(found)
 }
 
 /// Resolves the caller, builds the request context and checks the function's guard,

@@ -16,8 +16,21 @@ use crate::invalidation;
 use crate::registry::FnEntry;
 
 pub(crate) async fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx) -> Response {
+    if cx.is_validating() && !matches!(output.body, OutputBody::Valid) {
+        // Only `#[client]` builds calls, and its calls stop before the function.
+        return axum::response::IntoResponse::into_response(Error::internal(format!(
+            "function `{}` ran in a validate-only call",
+            entry.def.name
+        )));
+    }
+    if matches!(output.body, OutputBody::Valid) {
+        // Nothing ran: no invalidations, nothing for a cache to keep.
+        return valid();
+    }
     let list = invalidations(shared, entry, output.scope.as_ref(), cx).await;
     match output.body {
+        // (answered above)
+        OutputBody::Valid => valid(),
         OutputBody::Data(result) => match serde_json::to_vec(&list) {
             // `{"invalidate":[…],"result":…}`: the result is already JSON text.
             Ok(invalidate) => {
@@ -58,6 +71,15 @@ pub(crate) async fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx
             response
         }
     }
+}
+
+/// `200 {"valid":true}`, `no-store`: the answer of a validate-only call that passed.
+fn valid() -> Response {
+    let mut r = Response::new(Body::from(&b"{\"valid\":true}"[..]));
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// A response that depends on the caller is `private`: added when the function set no

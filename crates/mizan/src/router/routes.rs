@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: Option<crate::auth::Sessions>,
     pub(crate) base_path: String,
     pub(crate) body_limit: usize,
+    /// The largest accepted multipart body (files), in bytes.
+    pub(crate) upload_limit: usize,
     /// The longest accepted context query string, in bytes.
     pub(crate) query_limit: usize,
     pub(crate) sink: Sink,

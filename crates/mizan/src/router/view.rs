@@ -6,16 +6,18 @@ use std::sync::Arc;
 
 use axum::extract::{RawPathParams, Request};
 use axum::response::Response;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::Shared;
 use super::body::{Media, json_object, media, read};
 use super::call::{authorize, check_known, run};
+use super::multipart;
 use super::run::traced;
+use super::textual::{self, Unknown};
 use crate::auth::csrf::{self, Token};
 use crate::cx::Cx;
 use crate::error::{Error, Result};
-use crate::registry::{Coerce, FnEntry};
+use crate::upload::Pending;
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -65,6 +67,8 @@ async fn serve(
     }
     let mut args = Map::new();
     let mut form = false;
+    let mut files = BTreeMap::new();
+    let mut pending = Pending::default();
     let headers = cx.request_headers();
     match media(headers) {
         Media::Json => {
@@ -79,17 +83,27 @@ async fn serve(
                 text.entry(k.into_owned()).or_default().push(v.into_owned());
             }
         }
+        Media::Multipart => {
+            form = true;
+            let parts =
+                multipart::read(headers, body, shared.upload_limit, shared.body_limit).await?;
+            for (k, mut v) in parts.text {
+                text.entry(k).or_default().append(&mut v);
+            }
+            files = parts.files;
+            pending = parts.pending;
+        }
         Media::None => {
             let bytes = read(headers, body, shared.body_limit).await?;
             if !bytes.is_empty() {
                 return Err(Error::unsupported_media_type(
-                    "send a form (application/x-www-form-urlencoded) or JSON",
+                    "send a form (application/x-www-form-urlencoded or multipart/form-data) or JSON",
                 ));
             }
         }
         Media::Other(other) => {
             return Err(Error::unsupported_media_type(format!(
-                "`{other}` is not accepted; send a form (application/x-www-form-urlencoded) or JSON"
+                "`{other}` is not accepted; send a form (application/x-www-form-urlencoded or multipart/form-data) or JSON"
             )));
         }
     }
@@ -109,57 +123,14 @@ async fn serve(
             }
         }
     }
-    for (key, values) in text {
-        let Some(&how) = entry.coerce.get(&key) else {
-            // Forms carry fields of their own (submit buttons, tokens): ignored.
-            continue;
-        };
-        if args.contains_key(&key) {
-            return Err(given_twice(&key));
-        }
-        args.insert(key.clone(), coerce(&key, how, values)?);
-    }
+    // Forms carry fields of their own (submit buttons, tokens): ignored.
+    textual::add(entry, text, &mut args, Unknown::Ignore)?;
+    textual::add_files(entry, files, &mut args, Unknown::Ignore)?;
     if form {
-        absent_checkboxes(entry, &mut args);
+        textual::absent_checkboxes(entry, &mut args);
     }
-    run(shared, entry, cx, args).await
-}
-
-fn coerce(key: &str, how: Coerce, mut values: Vec<String>) -> Result<Value> {
-    if how == Coerce::Array {
-        return Ok(Value::Array(
-            values.iter().map(|v| json_or_text(v)).collect(),
-        ));
-    }
-    if values.len() > 1 {
-        return Err(given_twice(key));
-    }
-    let v = values.pop().unwrap_or_default();
-    Ok(match how {
-        Coerce::Text => Value::String(v),
-        Coerce::Bool => match v.as_str() {
-            "true" | "on" | "1" => Value::Bool(true),
-            "false" | "off" | "0" | "" => Value::Bool(false),
-            _ => Value::String(v),
-        },
-        Coerce::Array | Coerce::Json => json_or_text(&v),
-    })
-}
-
-fn json_or_text(v: &str) -> Value {
-    serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_owned()))
-}
-
-/// An unchecked HTML checkbox sends nothing: a boolean argument absent from a form is
-/// `false`.
-fn absent_checkboxes(entry: &FnEntry, args: &mut Map<String, Value>) {
-    for (key, how) in &entry.coerce {
-        if *how == Coerce::Bool && !args.contains_key(key) {
-            args.insert(key.clone(), Value::Bool(false));
-        }
-    }
-}
-
-fn given_twice(key: &str) -> Error {
-    Error::bad_field(key, format!("argument `{key}` is given more than once"))
+    let response = run(shared, entry, cx, args).await;
+    // The request's files are forgotten once the function is done with them.
+    drop(pending);
+    response
 }

@@ -288,3 +288,68 @@ async fn anonymous_requests_fail_only_on_explicit_cross_site_signals() {
         StatusCode::OK
     );
 }
+
+/// A validate-only call of `touch` with exactly these headers.
+async fn validate_touch(browser: &mut Browser, headers: &[(&str, &str)]) -> Reply {
+    browser
+        .request(
+            "POST",
+            "/api/mizan/call/touch/?validate=1",
+            Some(("application/json", "{}".into())),
+            headers,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn validate_only_calls_pass_the_same_checks() {
+    let app = app(&Table::with_demo_users());
+    let mut alice = signed_in(&app, "alice").await;
+    let same = ("sec-fetch-site", "same-origin");
+    let token = alice.cookies.get("mizan-csrf").cloned().expect("a token");
+    let t = ("x-mizan-csrf", token.as_str());
+    forbidden(
+        &validate_touch(&mut alice, &[same]).await,
+        "validate-only without the token",
+    );
+    forbidden(
+        &validate_touch(&mut alice, &[("sec-fetch-site", "cross-site"), t]).await,
+        "validate-only from another site",
+    );
+    let ok = validate_touch(&mut alice, &[same, t]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json());
+    assert_eq!(ok.json(), json!({"valid": true}));
+    // The guard too: a stranger is refused before anything is validated.
+    let mut stranger = Browser::new(&app);
+    let anonymous = validate_touch(&mut stranger, &[same]).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_multipart_call_needs_the_token_in_the_header() {
+    let app = app(&Table::with_demo_users());
+    let mut alice = signed_in(&app, "alice").await;
+    let body = "--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAl\r\n--b--\r\n";
+    let token = alice.cookies.get("mizan-csrf").cloned().expect("a token");
+    let multipart = ("multipart/form-data; boundary=b", body.to_owned());
+    let same = ("sec-fetch-site", "same-origin");
+    let client = ("x-mizan-client", "1");
+    let without = alice
+        .request(
+            "POST",
+            "/api/mizan/call/rename/",
+            Some(multipart.clone()),
+            &[same, client],
+        )
+        .await;
+    forbidden(&without, "a multipart call without the header token");
+    let with = alice
+        .request(
+            "POST",
+            "/api/mizan/call/rename/",
+            Some(multipart),
+            &[same, client, ("x-mizan-csrf", &token)],
+        )
+        .await;
+    assert_eq!(with.status, StatusCode::OK, "{:?}", with.json());
+}

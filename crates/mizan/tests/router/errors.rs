@@ -74,7 +74,7 @@ async fn bad_arguments_are_400_with_the_field_path() {
     .await;
     assert_shape(&r, StatusCode::BAD_REQUEST, "bad_request");
     assert!(
-        r.json()["error"]["fields"]["items[1].name"].is_array(),
+        r.json()["error"]["fields"]["items/1/name"].is_array(),
         "{}",
         r.json()
     );
@@ -114,7 +114,7 @@ async fn validation_is_422_per_field() {
     assert_shape(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation");
     let fields = &r.json()["error"]["fields"];
     assert!(
-        fields["items[1].name"].is_array() && fields["items[1].qty"].is_array(),
+        fields["items/1/name"].is_array() && fields["items/1/qty"].is_array(),
         "{fields}"
     );
 

@@ -9,9 +9,11 @@ mod api;
 mod calls;
 mod contexts;
 mod errors;
+mod forms;
 mod guards;
 mod hardening;
 mod traces;
+mod uploads;
 mod views;
 
 use axum::Router;
@@ -32,5 +34,7 @@ pub(crate) fn builder() -> mizan::Builder {
         .identity(tokens)
         .state(api::Store::default())
         .state(api::AllowList(vec!["e1", "s1"]))
+        .state(forms::Members::default())
+        .state(uploads::LastPath::default())
         .body_limit(64 * 1024)
 }

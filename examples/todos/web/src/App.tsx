@@ -7,7 +7,7 @@ import {
   keepPreviousData,
   type MizanError,
   useAddProject,
-  useAddTodo,
+  useAddTodoForm,
   useDeleteProject,
   useDeleteTodo,
   useLogin,
@@ -141,7 +141,6 @@ function ProjectTodos({
 }) {
   // While another project loads, the previous one stays on screen, dimmed.
   const todos = useTodos({ project }, { placeholderData: keepPreviousData });
-  const addTodo = useAddTodo();
   // Optimistic: the checkbox flips at once; a failed call rolls it back, a successful one
   // is followed by the server's invalidation, which refetches the truth.
   const toggleTodo = useToggleTodo({
@@ -153,19 +152,13 @@ function ProjectTodos({
   const deleteTodo = useDeleteTodo();
   const deleteProject = useDeleteProject();
   const client = useMizan();
-  const [title, setTitle] = useState("");
-
-  const add = (e: FormEvent) => {
-    e.preventDefault();
-    addTodo.call({ project, title }, { onSuccess: () => setTitle("") });
-  };
   // A plain HTML form posting to the view-path route; the kernel submits it, applies the
   // X-Mizan-Invalidate header of the answer and follows its redirect.
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     void submitForm(client, e.currentTarget);
   };
-  const error = addTodo.error ?? toggleTodo.error ?? deleteTodo.error ?? deleteProject.error;
+  const error = toggleTodo.error ?? deleteTodo.error ?? deleteProject.error;
   const list = todos.data?.todo_list ?? [];
   const open = list.filter((t) => !t.done).length;
 
@@ -221,21 +214,41 @@ function ProjectTodos({
         ))}
         {todos.status === "success" && list.length === 0 && <li className="empty muted">Nothing to do.</li>}
       </ul>
-      {user && (
-        <form className="add" onSubmit={add}>
-          <input
-            aria-label={`New todo in project ${project}`}
-            placeholder="What needs doing?"
-            value={title}
-            onChange={(e) => setTitle(e.target.value)}
-          />
-          <button type="submit" disabled={addTodo.isPending}>
-            {addTodo.isPending ? "Adding…" : "Add"}
-          </button>
-        </form>
-      )}
+      {user && <AddTodo key={project} project={project} />}
       <ErrorBox error={error} />
     </section>
+  );
+}
+
+/** The add-a-todo form: the title is checked as it is typed (the schema's rules at once, the
+ *  server's in a debounced validate-only call) and again on submit; the server's messages
+ *  show under the field. */
+function AddTodo({ project }: { project: number }) {
+  const form = useAddTodoForm({
+    initial: { project, title: "" },
+    validateOn: ["title"],
+    onSuccess: () => form.reset(),
+  });
+  const errors = form.errors.title;
+  return (
+    <form className="add" onSubmit={form.submit} noValidate>
+      <input
+        aria-label={`New todo in project ${project}`}
+        placeholder="What needs doing?"
+        aria-invalid={errors ? true : undefined}
+        {...form.input("title")}
+      />
+      <button type="submit" disabled={form.submitting}>
+        {form.submitting ? "Adding…" : "Add"}
+      </button>
+      {errors?.map((m) => (
+        <p key={m} className="field-error">
+          {m}
+        </p>
+      ))}
+      {/* an error about no field (403, 404, 500…): the typed error as the server sent it */}
+      <ErrorBox error={form.formErrors.length ? form.call.error : undefined} />
+    </form>
   );
 }
 

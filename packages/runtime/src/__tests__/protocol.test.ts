@@ -110,9 +110,9 @@ describe("MizanError", () => {
 
   it("fromBody reads the protocol's error shape", () => {
     const e = MizanError.fromBody(422, {
-      error: { code: "validation", message: "validation failed", fields: { "items[0].name": ["not an email"] } },
+      error: { code: "validation", message: "validation failed", fields: { "items/0/name": ["not an email"] } },
     });
-    expect(e).toMatchObject({ code: "validation", message: "validation failed", status: 422, fields: { "items[0].name": ["not an email"] } });
+    expect(e).toMatchObject({ code: "validation", message: "validation failed", status: 422, fields: { "items/0/name": ["not an email"] } });
     expect(MizanError.fromBody(401, { error: { code: "unauthorized", message: "log in" } }).fields).toEqual({});
     expect(MizanError.fromBody(418, { error: { code: "teapot" } }).message).toBe("teapot");
   });

@@ -16,6 +16,7 @@ import {
   type Params,
   parseQuery,
 } from "@mizan/runtime";
+import { decodeFieldPath, encodeFieldPath } from "@mizan/runtime/form";
 
 const dir = fileURLToPath(new URL("../../../../spec/vectors/", import.meta.url));
 const files = readdirSync(dir)
@@ -28,6 +29,10 @@ const same = (actual: unknown, expected: unknown) => expect(canonicalJson(actual
 type Vector = Record<string, any> & { description: string };
 
 const checks: Record<string, (v: Vector) => void> = {
+  "field-path": (v) => {
+    expect(encodeFieldPath(v.segments)).toBe(v.path);
+    expect(decodeFieldPath(v.path)).toEqual(v.segments.map(String));
+  },
   "canonical-json": (v) => expect(canonicalJson(v.value)).toBe(v.canonical),
   "params-encode": (v) => expect(canonicalQuery(v.params as Params)).toBe(v.query),
   "params-decode": (v) => {

@@ -4,6 +4,7 @@
 // Stage 1: the contexts and functions, typed, over @mizan/runtime.
 
 import { defineCall, defineContext } from "@mizan/runtime";
+import type { FieldRules } from "@mizan/runtime/form";
 import type * as T from "./types";
 
 /** Where the API is served (the schema document's `base_path`): a `MizanClient`'s `baseUrl`. */
@@ -79,6 +80,13 @@ export type LogoutArgs = {};
 
 /** The arguments of `logout_everywhere`. */
 export type LogoutEverywhereArgs = {};
+
+/** The arguments of `plain_add_todo`. */
+export type PlainAddTodoArgs = {
+  /** Format: `int64` (exact in JavaScript only within +/-(2^53 - 1)). */
+  project: number;
+  title: string;
+};
 
 /** The arguments of `plain_login`. */
 export type PlainLoginArgs = {
@@ -195,6 +203,16 @@ export const call = {
   logoutEverywhere: defineCall<LogoutEverywhereArgs, null>("logout_everywhere"),
 
   /**
+   * The page's add-a-todo form (JavaScript off): the title is checked by the same rules as
+   * `add_todo`'s argument (`mizan::validate_arg`, the same 422 the JSON API answers). Valid:
+   * the todo is added and the browser goes back to the page (303). Refused: back to the page
+   * too, with the title and the messages in a one-redirect cookie, rendered next to the field.
+   *
+   * Calls `plain_add_todo` (view path: the result is the HTTP response).
+   */
+  plainAddTodo: defineCall<PlainAddTodoArgs, Response>("plain_add_todo", { view: true }),
+
+  /**
    * The page's sign-in form: signs in as `login` does (same `401`, same limits), then back
    * to the page.
    *
@@ -254,3 +272,43 @@ export const call = {
    */
   toggleTodoForm: defineCall<ToggleTodoFormArgs, Response>("toggle_todo_form", { view: true }),
 } as const;
+
+/** The client-side rules of each form's fields, from the argument schemas: what a form
+ * checks before it sends (the server checks them again). */
+export const fields = {
+  addProject: {
+    name: { type: "string", required: true, minLength: 1, maxLength: 100 },
+  },
+  addTodo: {
+    project: { type: "integer", required: true },
+    title: { type: "string", required: true, minLength: 1, maxLength: 200 },
+  },
+  deleteProject: {
+    id: { type: "integer", required: true },
+  },
+  deleteTodo: {
+    id: { type: "integer", required: true },
+  },
+  login: {
+    password: { type: "string", required: true },
+    username: { type: "string", required: true },
+  },
+  logout: {},
+  logoutEverywhere: {},
+  plainAddTodo: {
+    project: { type: "integer", required: true },
+    title: { type: "string", required: true },
+  },
+  plainLogin: {
+    password: { type: "string", required: true },
+    username: { type: "string", required: true },
+  },
+  plainLogout: {},
+  plainPage: {},
+  toggleTodo: {
+    id: { type: "integer", required: true },
+  },
+  toggleTodoForm: {
+    id: { type: "integer", required: true },
+  },
+} as const satisfies Record<string, Record<string, FieldRules>>;

@@ -11,9 +11,11 @@ import {
   type ContextQueryOptions,
   type SkipToken,
 } from "@mizan/react";
+import { type FormOptions, useForm } from "@mizan/react/form";
 import {
   call,
   ctx,
+  fields,
   type AddProjectArgs,
   type AddTodoArgs,
   type DeleteProjectArgs,
@@ -23,6 +25,7 @@ import {
   type LogoutEverywhereArgs,
   type MeData,
   type MeParams,
+  type PlainAddTodoArgs,
   type PlainLoginArgs,
   type PlainLogoutArgs,
   type PlainPageArgs,
@@ -129,6 +132,17 @@ export const useLogoutEverywhere = (options?: CallOptions<LogoutEverywhereArgs, 
   useCall(call.logoutEverywhere, options);
 
 /**
+ * The page's add-a-todo form (JavaScript off): the title is checked by the same rules as
+ * `add_todo`'s argument (`mizan::validate_arg`, the same 422 the JSON API answers). Valid:
+ * the todo is added and the browser goes back to the page (303). Refused: back to the page
+ * too, with the title and the messages in a one-redirect cookie, rendered next to the field.
+ *
+ * Calls `plain_add_todo` (view path: the result is the HTTP response).
+ */
+export const usePlainAddTodo = (options?: CallOptions<PlainAddTodoArgs, Response>) =>
+  useCall(call.plainAddTodo, options);
+
+/**
  * The page's sign-in form: signs in as `login` does (same `401`, same limits), then back
  * to the page.
  *
@@ -171,3 +185,94 @@ export const useToggleTodo = (options?: CallOptions<ToggleTodoArgs, T.Todo>) =>
  */
 export const useToggleTodoForm = (options?: CallOptions<ToggleTodoFormArgs, Response>) =>
   useCall(call.toggleTodoForm, options);
+
+/**
+ * A form for `add_project`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useAddProjectForm = (options: FormOptions<AddProjectArgs, T.Project>) =>
+  useForm(call.addProject, { ...options, rules: { ...fields.addProject, ...options.rules } });
+
+/**
+ * A form for `add_todo`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useAddTodoForm = (options: FormOptions<AddTodoArgs, T.Todo>) =>
+  useForm(call.addTodo, { ...options, rules: { ...fields.addTodo, ...options.rules } });
+
+/**
+ * A form for `delete_project`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useDeleteProjectForm = (options: FormOptions<DeleteProjectArgs, T.Project>) =>
+  useForm(call.deleteProject, { ...options, rules: { ...fields.deleteProject, ...options.rules } });
+
+/**
+ * A form for `delete_todo`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useDeleteTodoForm = (options: FormOptions<DeleteTodoArgs, T.Todo>) =>
+  useForm(call.deleteTodo, { ...options, rules: { ...fields.deleteTodo, ...options.rules } });
+
+/**
+ * A form for `login`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useLoginForm = (options: FormOptions<LoginArgs, T.Me>) =>
+  useForm(call.login, { ...options, rules: { ...fields.login, ...options.rules } });
+
+/**
+ * A form for `logout`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useLogoutForm = (options: FormOptions<LogoutArgs, null>) =>
+  useForm(call.logout, { ...options, rules: { ...fields.logout, ...options.rules } });
+
+/**
+ * A form for `logout_everywhere`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useLogoutEverywhereForm = (options: FormOptions<LogoutEverywhereArgs, null>) =>
+  useForm(call.logoutEverywhere, { ...options, rules: { ...fields.logoutEverywhere, ...options.rules } });
+
+/**
+ * A form for `plain_add_todo`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const usePlainAddTodoForm = (options: FormOptions<PlainAddTodoArgs, Response>) =>
+  useForm(call.plainAddTodo, { ...options, rules: { ...fields.plainAddTodo, ...options.rules } });
+
+/**
+ * A form for `plain_login`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const usePlainLoginForm = (options: FormOptions<PlainLoginArgs, Response>) =>
+  useForm(call.plainLogin, { ...options, rules: { ...fields.plainLogin, ...options.rules } });
+
+/**
+ * A form for `plain_logout`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const usePlainLogoutForm = (options: FormOptions<PlainLogoutArgs, Response>) =>
+  useForm(call.plainLogout, { ...options, rules: { ...fields.plainLogout, ...options.rules } });
+
+/**
+ * A form for `plain_page`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const usePlainPageForm = (options: FormOptions<PlainPageArgs, Response>) =>
+  useForm(call.plainPage, { ...options, rules: { ...fields.plainPage, ...options.rules } });
+
+/**
+ * A form for `toggle_todo`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useToggleTodoAsForm = (options: FormOptions<ToggleTodoArgs, T.Todo>) =>
+  useForm(call.toggleTodo, { ...options, rules: { ...fields.toggleTodo, ...options.rules } });
+
+/**
+ * A form for `toggle_todo_form`: its values, field errors (the client's rules and the server's), touched,
+ * dirty, submitting, `validate()`, `submit()`, `reset()`; `initial` gives the values it starts with.
+ */
+export const useToggleTodoFormForm = (options: FormOptions<ToggleTodoFormArgs, Response>) =>
+  useForm(call.toggleTodoForm, { ...options, rules: { ...fields.toggleTodoForm, ...options.rules } });
