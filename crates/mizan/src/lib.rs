@@ -16,6 +16,7 @@ mod router;
 pub mod schema;
 mod serve;
 mod sink;
+pub mod ws;
 
 #[doc(hidden)]
 pub mod __private;

@@ -38,6 +38,7 @@ pub(crate) struct Options {
     pub(crate) methods: Option<(Span, Vec<Ident>)>,
     pub(crate) rev: Option<u32>,
     pub(crate) cache: Option<(Span, u32)>,
+    pub(crate) websocket: bool,
 }
 
 impl Parse for Options {
@@ -54,7 +55,7 @@ impl Parse for Options {
                 ));
             }
             seen.push(name.clone());
-            // `query` and `private` may stand alone as flags.
+            // `query`, `private` and `websocket` may stand alone as flags.
             let flag = input.is_empty() || input.peek(Token![,]);
             if !flag || !matches!(name.as_str(), "query" | "private") {
                 input.parse::<Token![=]>()?;
@@ -82,13 +83,7 @@ impl Parse for Options {
                 "methods" => o.methods = Some((key.span(), methods(input, &key)?)),
                 "rev" => o.rev = Some(input.parse::<LitInt>()?.base10_parse()?),
                 "cache" => o.cache = Some((key.span(), input.parse::<LitInt>()?.base10_parse()?)),
-                "websocket" => {
-                    return Err(syn::Error::new(
-                        key.span(),
-                        "`websocket` is not built yet: it arrives with the WebSocket channel issue; \
-                         remove it for now",
-                    ));
-                }
+                "websocket" => o.websocket = flag || input.parse::<LitBool>()?.value,
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),

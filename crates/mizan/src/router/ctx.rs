@@ -80,25 +80,7 @@ async fn fetch(
     .map_err(Error::param)?;
     // A value its parameter's type cannot hold fails whatever its spelling: answered here,
     // not redirected first.
-    if let Some((name, value, types)) = params.as_map().iter().find_map(|(k, v)| {
-        let types = ctx.param_types.get(k)?;
-        (!types.admits(v)).then_some((k, v, types))
-    }) {
-        let wanted = types.describe();
-        return Err(Error::bad_field(
-            name.clone(),
-            format!("parameter `{name}` must be {wanted}, not `{value}`"),
-        ));
-    }
-    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
-        return Err(Error::bad_field(
-            missing.clone(),
-            format!(
-                "missing parameter `{missing}`; context `{}` requires it",
-                ctx.name
-            ),
-        ));
-    }
+    check_params(ctx, &params)?;
     // One URL per instance: any other spelling of the same parameters is redirected to the
     // canonical one, so that every cache holds one copy and a purge cannot miss it.
     let canonical = params.to_query();
@@ -139,7 +121,9 @@ async fn fetch(
         .into_iter()
         .map(|i| checked(shared, name, i))
         .collect();
-    let added = shared.sink.emit(name, added);
+    let added = shared
+        .sink
+        .emit(name, cx.caller().map(|i| i.id.as_str()), added);
     if let Some(value) = invalidation::encode_header(&added) {
         // A query that invalidates something makes its response one-off: a cache must not
         // replay the invalidation to every client (and no ETag is computed for it).
@@ -222,7 +206,32 @@ fn reads_caller(shared: &Shared, ctx: &CtxEntry, cx: &Cx) -> bool {
     true
 }
 
-fn unknown_param(ctx: &CtxEntry, param: &str) -> String {
+/// Checks decoded parameters against the context: each value of a type its parameter
+/// admits, every required parameter present. (Unknown names are refused while decoding.)
+pub(crate) fn check_params(ctx: &CtxEntry, params: &Params) -> Result<()> {
+    if let Some((name, value, types)) = params.as_map().iter().find_map(|(k, v)| {
+        let types = ctx.param_types.get(k)?;
+        (!types.admits(v)).then_some((k, v, types))
+    }) {
+        let wanted = types.describe();
+        return Err(Error::bad_field(
+            name.clone(),
+            format!("parameter `{name}` must be {wanted}, not `{value}`"),
+        ));
+    }
+    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
+        return Err(Error::bad_field(
+            missing.clone(),
+            format!(
+                "missing parameter `{missing}`; context `{}` requires it",
+                ctx.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn unknown_param(ctx: &CtxEntry, param: &str) -> String {
     let takes = if ctx.param_list.is_empty() {
         "no parameters".to_owned()
     } else {

@@ -9,4 +9,8 @@ mod routes;
 mod run;
 mod view;
 
+pub(crate) use body::json_object;
+pub(crate) use call::check_known;
+pub(crate) use ctx::{check_params, unknown_param};
 pub(crate) use routes::{Shared, build};
+pub(crate) use run::{identify, invalidations, invoke};

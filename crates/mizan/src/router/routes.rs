@@ -35,11 +35,14 @@ pub(crate) struct Shared {
     /// The longest accepted context query string, in bytes.
     pub(crate) query_limit: usize,
     pub(crate) sink: Sink,
+    /// The WebSocket channel, when [`Builder::websocket`](crate::Builder::websocket)
+    /// turned it on.
+    pub(crate) ws: Option<Arc<crate::ws::Hub>>,
 }
 
 pub(crate) fn build(shared: &Arc<Shared>) -> Router {
     let base = shared.base_path.clone();
-    let mut router = Router::new()
+    let mut router: Router<Arc<Shared>> = Router::new()
         .route(
             &format!("{base}/ctx/{{name}}/"),
             get(ctx::handle).fallback(|| async { Error::method_not_allowed("GET, HEAD") }),
@@ -48,6 +51,12 @@ pub(crate) fn build(shared: &Arc<Shared>) -> Router {
             &format!("{base}/call/{{name}}/"),
             post(call::handle).fallback(|| async { Error::method_not_allowed("POST") }),
         );
+    if shared.ws.is_some() {
+        router = router.route(
+            &format!("{base}/ws/"),
+            get(crate::ws::handle).fallback(|| async { Error::method_not_allowed("GET") }),
+        );
+    }
     // Unknown URLs under Mizan's own prefixes answer in the protocol's shape. With an
     // empty base path that is only `/ctx/…` and `/call/…`: everything else is the app's,
     // and its own fallback must run (`/favicon.ico` is not Mizan's 404).

@@ -179,7 +179,9 @@ pub(crate) fn invalidations(
             .into_iter()
             .map(|i| checked(shared, function, i)),
     );
-    shared.sink.emit(function, list)
+    shared
+        .sink
+        .emit(function, cx.caller().map(|i| i.id.as_str()), list)
 }
 
 /// Applies the scoping rule of [`scoped`] to an invalidation added with `cx.invalidate`.
