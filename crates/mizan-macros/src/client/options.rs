@@ -57,7 +57,7 @@ impl Parse for Options {
             seen.push(name.clone());
             // `query`, `private` and `websocket` may stand alone as flags.
             let flag = input.is_empty() || input.peek(Token![,]);
-            if !flag || !matches!(name.as_str(), "query" | "private") {
+            if !flag || !matches!(name.as_str(), "query" | "private" | "websocket") {
                 input.parse::<Token![=]>()?;
             }
             match name.as_str() {

@@ -232,3 +232,63 @@ pub(crate) mod reply {
         json!({"type": "message", "channel": channel, "payload": payload}).to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::ClientMessage;
+
+    /// The request as the vectors write it.
+    fn written(message: ClientMessage) -> Value {
+        match message {
+            ClientMessage::SubscribeContext {
+                id,
+                context,
+                params,
+            } => json!({"type": "subscribe", "id": id, "context": context, "params": params}),
+            ClientMessage::SubscribeChannel { id, channel } => {
+                json!({"type": "subscribe", "id": id, "channel": channel})
+            }
+            ClientMessage::Unsubscribe { id } => json!({"type": "unsubscribe", "id": id}),
+            ClientMessage::Call { id, function, args } => {
+                json!({"type": "call", "id": id, "fn": function, "args": args})
+            }
+            ClientMessage::Publish {
+                id,
+                channel,
+                payload,
+            } => json!({"type": "publish", "id": id, "channel": channel, "payload": payload}),
+            ClientMessage::Ping => json!({"type": "ping"}),
+        }
+    }
+
+    #[test]
+    fn the_ws_message_vectors_pass() {
+        let file: Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../spec/vectors/ws-messages.json"
+        )))
+        .expect("the vectors are JSON");
+        let vectors = file["vectors"].as_array().expect("vectors");
+        assert!(vectors.len() > 20);
+        for v in vectors {
+            let what = v["description"].as_str().unwrap_or_default();
+            let text = v["text"].as_str().expect("text");
+            match ClientMessage::parse(text) {
+                Ok(message) => assert_eq!(written(message), v["message"], "{what}"),
+                Err(bad) => {
+                    let expected = &v["error"];
+                    assert!(expected.is_object(), "{what}: refused with {:?}", bad.error);
+                    assert_eq!(bad.id.as_deref(), expected["id"].as_str(), "{what}");
+                    assert_eq!(bad.error.code(), expected["code"], "{what}");
+                    let field = bad
+                        .error
+                        .fields()
+                        .and_then(|f| f.keys().next().cloned());
+                    assert_eq!(field.as_deref(), expected["field"].as_str(), "{what}");
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,9 @@ mod mwt;
 #[cfg(feature = "redis")]
 mod redis;
 mod sessions;
+#[cfg(feature = "redis")]
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -4,8 +4,6 @@
 //! Uses `REDIS_URL` when set; otherwise starts a `redis-server` of its own on a free port
 //! (scripts/test installs Debian's `redis-server` when it is missing).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
@@ -13,59 +11,8 @@ use mizan::auth::{Auth, Csrf, RedisStore, Sessions};
 use redis::AsyncCommands;
 use serde_json::json;
 
+use crate::redis_server::Redis;
 use crate::{Browser, Table, app_with, who};
-
-/// A Redis for one test: the given one, or a server this test started (and stops).
-struct Redis {
-    url: String,
-    server: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Self {
-        if let Ok(url) = std::env::var("REDIS_URL") {
-            return Self { url, server: None };
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let server = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (Debian: apt-get install redis-server), or REDIS_URL");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            url: format!("redis://127.0.0.1:{port}/"),
-            server: Some(server),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
 
 /// A unique key prefix per test, so tests sharing one Redis never see each other.
 fn prefix(test: &str) -> String {
