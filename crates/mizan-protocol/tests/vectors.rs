@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
-const FEATURES: [&str; 7] = [
+/// (`ws-messages` is the server's parser of WebSocket client messages: run by `mizan`'s
+/// `ws::message` tests and spec/vectors/reference.mjs.)
+const FEATURES: [&str; 8] = [
     "canonical-json",
     "params-encode",
     "params-decode",
@@ -23,6 +25,7 @@ const FEATURES: [&str; 7] = [
     "invalidate-header",
     "normalize",
     "mwt",
+    "ws-messages",
 ];
 
 fn spec() -> PathBuf {

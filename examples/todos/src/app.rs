@@ -7,6 +7,7 @@ use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
 use mizan::auth::{Auth, Csrf, Sessions};
+use mizan::ws::WebSocket;
 use mizan::{Builder, Mizan};
 use sqlx::SqlitePool;
 use tower_http::services::{ServeDir, ServeFile};
@@ -17,7 +18,9 @@ use crate::limits::LoginLimits;
 /// The Mizan API: every `#[mizan::client]` function in the program (they register
 /// themselves; `.functions(mizan::functions![todo_list, …])` would pick a subset), with the
 /// pool as shared state for `cx.state::<SqlitePool>()`, the sign-in limits, and Mizan's
-/// own authentication: session cookies for the users in the `users` table.
+/// own authentication: session cookies for the users in the `users` table, and the
+/// WebSocket channel (`/api/mizan/ws/`): every change is pushed to the other users' pages
+/// that show what it hit.
 ///
 /// Building it fails when the function graph has errors; `mizan check` lists them without
 /// starting the server.
@@ -34,6 +37,7 @@ pub fn builder(pool: SqlitePool) -> Builder {
         .state(pool)
         .state(LoginLimits::default())
         .auth(auth)
+        .websocket(WebSocket::new())
 }
 
 /// Everything the server answers: Mizan's routes (`/api/mizan/…`, the plain HTML page at

@@ -13,6 +13,13 @@
  *   an unobserved one stale) and unsubscribes those the client dropped.
  * - Pushed invalidations go through `client.invalidate(list, "push:<source>")`, the path
  *   mutation responses take, so devtools show them with their cause.
+ * - A push that repeats what this tab already applied (its own call's invalidation, which the
+ *   server pushes to every subscriber, or a call in another tab forwarded by `crossTab`) is
+ *   not applied twice: within `dedupeTime`, a push whose items all appeared in one such list
+ *   (and vice versa) is taken as the same change, once. A push waits `holdTime` before it is
+ *   applied, since the tab's own response and its push leave the server together and may
+ *   arrive in either order (when the response is later still, the change is fetched twice,
+ *   never missed).
  * - It reconnects with exponential backoff and jitter, resubscribes, and refetches every entry
  *   (cause `push:reconnect`): pushes may have been missed while it was away. It reconnects
  *   at once when the signed-in user changes (the server identifies a socket when it opens).
@@ -22,6 +29,7 @@
  *
  * A separate entry point: the kernel bundle does not pay for it.
  */
+import { canonicalJson } from "./canonical-json";
 import type { MizanClient } from "./client";
 import { MizanError } from "./mizan-error";
 import type { CallDescriptor, Invalidation, Params } from "./types";
@@ -52,11 +60,25 @@ export interface LiveOptions {
   heartbeat?: number;
   /** ms between checks that the subscriptions match the client's entries, default 1_000 */
   syncInterval?: number;
+  /** ms a tab's own invalidation and its push are paired within, default 3_000 */
+  dedupeTime?: number;
+  /** ms a push waits for the tab's own response to the same change, default 100 */
+  holdTime?: number;
 }
 
 export type LiveStatus = "idle" | "connecting" | "open" | "closed";
 
 type Pending = [resolve: (message: any) => void, reject: (error: MizanError) => void];
+
+/** A list applied recently, waiting for its twin: by this tab (`local`: a call's response, a
+ *  form, another tab) or pushed. Items as canonical JSON. */
+interface Applied {
+  items: Set<string>;
+  at: number;
+  pushed: boolean;
+  /** a push held for `holdTime` before it is applied */
+  timer?: ReturnType<typeof setTimeout>;
+}
 
 /** A key for an entry's subscription: context and canonical params. */
 const keyOf = (context: string, params: Params) => context + "\u0000" + JSON.stringify(sorted(params));
@@ -84,6 +106,7 @@ export class LiveConnection {
   private timers_: ReturnType<typeof setInterval>[] = [];
   private retry_: ReturnType<typeof setTimeout> | undefined;
   private offs_: (() => void)[];
+  private applied_: Applied[] = [];
 
   constructor(client: MizanClient, options: LiveOptions = {}) {
     this.client_ = client;
@@ -91,6 +114,9 @@ export class LiveConnection {
     this.offs_ = [
       client.on("fetch", ({ cause }) => (cause == "identity" ? this.reconnect_() : this.sync_())),
       client.on("success", () => this.sync_()),
+      client.on("invalidate", ({ list, cause }) => {
+        if (this.status == "open" && /^(mutation|route|tab):/.test(cause)) this.pair_(list, false);
+      }),
     ];
     this.sync_();
   }
@@ -259,6 +285,30 @@ export class LiveConnection {
     this.open_();
   }
 
+  /** Pairs a list with its twin applied by the other path (`pushed`: this list was pushed),
+   *  consuming it; otherwise records it and returns the record. The push of this tab's own change repeats it; the
+   *  one applied first stays the only one. A pushed list pairs with a local one holding all
+   *  its items (a push carries only the items that hit this connection's subscriptions). */
+  private pair_(list: Invalidation[], pushed: boolean): Applied | undefined {
+    const now = Date.now();
+    const ttl = this.options_.dedupeTime ?? 3_000;
+    this.applied_ = this.applied_.filter((a) => now - a.at < ttl);
+    const items = new Set(list.map((item) => canonicalJson(item)));
+    const twin = this.applied_.findIndex((a) => {
+      if (a.pushed == pushed) return false;
+      const [push, local] = pushed ? [items, a.items] : [a.items, items];
+      return [...push].every((item) => local.has(item));
+    });
+    if (twin >= 0) {
+      // A held push of this change is never applied.
+      clearTimeout(this.applied_.splice(twin, 1)[0]!.timer);
+      return undefined;
+    }
+    const applied: Applied = { items, at: now, pushed };
+    this.applied_.push(applied);
+    return applied;
+  }
+
   /** Every held entry refetches (observed) or goes stale (the others). */
   private refetchAll_(cause: string): void {
     const contexts = new Set(this.client_.entries().map((e) => e.context));
@@ -273,9 +323,16 @@ export class LiveConnection {
       return;
     }
     switch (message?.type) {
-      case "invalidate":
-        void this.client_.invalidate(message.invalidate as Invalidation[], "push:" + message.source);
+      case "invalidate": {
+        const list = message.invalidate as Invalidation[];
+        const held = this.pair_(list, true);
+        if (held)
+          held.timer = setTimeout(() => {
+            held.timer = undefined;
+            void this.client_.invalidate(list, "push:" + message.source);
+          }, this.options_.holdTime ?? 100);
         break;
+      }
       case "resync":
         this.refetchAll_("push:resync");
         break;

@@ -137,8 +137,23 @@ pub(crate) async fn run(
     if matches!(end, End::Stalled) {
         tracing::debug!("a WebSocket client stopped reading; disconnected");
         writer.abort();
+        return;
     }
+    // The closing handshake: keep reading (and dropping) until the client's close frame, so
+    // that the socket is not dropped under frames it is still sending (a reset would destroy
+    // the close frame on its way to the client).
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
+
+/// How long a closing connection waits for the client's close frame.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Answers a request other than a call.
 async fn handle(

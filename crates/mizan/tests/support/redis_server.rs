@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A Redis for one test: the given one, or a server this test started (and stops).
 pub struct Redis {
     pub url: String,
-    server: Option<Child>,
+    pub server: Option<Child>,
 }
 
 impl Redis {

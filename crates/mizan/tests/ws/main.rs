@@ -23,16 +23,16 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-mizan::context!(pub TODOS = "todos");
-mizan::context!(pub MINE = "mine");
+mizan::context!(pub(crate) TODOS = "todos");
+mizan::context!(pub(crate) MINE = "mine");
 
 /// A line on the `notes` channel.
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Note {
-    pub text: String,
+pub(crate) struct Note {
+    pub(crate) text: String,
 }
 
-pub static NOTES: Channel<Note> = Channel::new("notes");
+pub(crate) static NOTES: Channel<Note> = Channel::new("notes");
 
 #[mizan::client(context = TODOS)]
 async fn todo_list(project: i64) -> mizan::Result<Vec<String>> {
@@ -46,6 +46,7 @@ async fn my_notes(cx: &Cx) -> mizan::Result<String> {
 
 #[mizan::client(auth = true, websocket = true, affects = [TODOS], affects_params = |a, _| params! { project: a.project })]
 async fn add_todo(project: i64, title: String) -> mizan::Result<String> {
+    let _ = project;
     Ok(title)
 }
 
@@ -73,20 +74,20 @@ async fn not_live() -> mizan::Result<()> {
     Ok(())
 }
 
-pub fn tokens() -> BearerTokens {
+pub(crate) fn tokens() -> BearerTokens {
     BearerTokens::new()
         .token("alice-token", Identity::user("alice"))
         .token("bob-token", Identity::user("bob"))
 }
 
-pub fn config() -> WebSocket {
+pub(crate) fn config() -> WebSocket {
     WebSocket::new()
         .channel(&NOTES, |who| who.is_some())
         .client_publish(&NOTES, |who| who.is_some_and(|i| i.id == "alice"))
 }
 
 /// Serves an API with the WebSocket channel on a free port.
-pub async fn serve(ws: WebSocket) -> SocketAddr {
+pub(crate) async fn serve(ws: WebSocket) -> SocketAddr {
     let api = Mizan::builder()
         .functions(mizan::functions![
             todo_list, my_notes, add_todo, add_note, shout, not_live
@@ -103,10 +104,10 @@ pub async fn serve(ws: WebSocket) -> SocketAddr {
     addr
 }
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Connects as `token`'s user (`None`: anonymous) with an optional `Origin`.
-pub async fn try_connect(
+pub(crate) async fn try_connect(
     addr: SocketAddr,
     token: Option<&str>,
     origin: Option<&str>,
@@ -130,18 +131,18 @@ pub async fn try_connect(
         .map(|(ws, _)| ws)
 }
 
-pub async fn connect(addr: SocketAddr, token: Option<&str>) -> Ws {
+pub(crate) async fn connect(addr: SocketAddr, token: Option<&str>) -> Ws {
     try_connect(addr, token, None).await.expect("connects")
 }
 
-pub async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::text(message.to_string()))
         .await
         .expect("sends");
 }
 
 /// The next JSON message (pings skipped); panics after 5 s.
-pub async fn next(ws: &mut Ws) -> Value {
+pub(crate) async fn next(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await
@@ -157,7 +158,7 @@ pub async fn next(ws: &mut Ws) -> Value {
 }
 
 /// Whether nothing but pings arrives within `ms`.
-pub async fn silent(ws: &mut Ws, ms: u64) -> bool {
+pub(crate) async fn silent(ws: &mut Ws, ms: u64) -> bool {
     loop {
         match tokio::time::timeout(Duration::from_millis(ms), ws.next()).await {
             Err(_) => return true,
@@ -168,12 +169,12 @@ pub async fn silent(ws: &mut Ws, ms: u64) -> bool {
 }
 
 /// Sends a request and returns the reply (the next message).
-pub async fn ask(ws: &mut Ws, message: Value) -> Value {
+pub(crate) async fn ask(ws: &mut Ws, message: Value) -> Value {
     send(ws, message).await;
     next(ws).await
 }
 
-pub async fn subscribe(ws: &mut Ws, id: &str, context: &str, params: Value) -> Value {
+pub(crate) async fn subscribe(ws: &mut Ws, id: &str, context: &str, params: Value) -> Value {
     ask(
         ws,
         json!({"type": "subscribe", "id": id, "context": context, "params": params}),
@@ -182,7 +183,7 @@ pub async fn subscribe(ws: &mut Ws, id: &str, context: &str, params: Value) -> V
 }
 
 /// `POST /api/mizan/call/{function}/` over HTTP as `token`'s user.
-pub async fn http_call(addr: SocketAddr, token: &str, function: &str, args: Value) -> Value {
+pub(crate) async fn http_call(addr: SocketAddr, token: &str, function: &str, args: Value) -> Value {
     let mut stream = TcpStream::connect(addr).await.expect("connects");
     let body = args.to_string();
     let request = format!(

@@ -30,7 +30,8 @@ async fn a_websocket_call_answers_with_its_result_and_pushes_to_others() {
     let addr = serve(config()).await;
     let mut alice = connect(addr, Some("alice-token")).await;
     let mut bob = connect(addr, Some("bob-token")).await;
-    subscribe(&mut bob, "t", "todos", json!({})).await;
+    let subscribed = subscribe(&mut bob, "t", "todos", json!({"project": 3})).await;
+    assert_eq!(subscribed["type"], json!("subscribed"));
     let reply = ask(
         &mut alice,
         json!({"type": "call", "id": "c1", "fn": "add_todo", "args": {"project": 3, "title": "b"}}),
