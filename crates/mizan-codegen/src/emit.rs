@@ -475,8 +475,8 @@ fn protocol_ts(
     }
     let needs_types = channels.iter().any(|c| uses_types(&c.payload))
         || contexts
-        .iter()
-        .any(|c| object_uses_types(&c.params_ty) || object_uses_types(&c.data_ty))
+            .iter()
+            .any(|c| object_uses_types(&c.params_ty) || object_uses_types(&c.data_ty))
         || functions
             .iter()
             .any(|f| uses_types(&f.args_ty) || uses_types(&f.result_ty));

@@ -107,6 +107,7 @@ export class LiveConnection {
   private retry_: ReturnType<typeof setTimeout> | undefined;
   private offs_: (() => void)[];
   private applied_: Applied[] = [];
+  private reconnecting_ = false;
 
   constructor(client: MizanClient, options: LiveOptions = {}) {
     this.client_ = client;
@@ -277,12 +278,19 @@ export class LiveConnection {
     if (socket && socket.readyState < 2) socket.close();
   }
 
-  /** Closes and opens again at once (the signed-in user changed). */
+  /** Closes and opens again (the signed-in user changed: the server identifies a socket when
+   *  it opens), once for all the `identity` fetches of one change. No refetch follows: the
+   *  client refetches everything after an identity change anyway. */
   private reconnect_(): void {
-    if (!this.socket_ || this.status == "closed") return;
-    this.drop_();
-    this.failures_ = 0;
-    this.open_();
+    if (!this.socket_ || this.status == "closed" || this.reconnecting_) return;
+    this.reconnecting_ = true;
+    queueMicrotask(() => {
+      this.reconnecting_ = false;
+      this.drop_();
+      this.failures_ = 0;
+      this.opened_ = false;
+      this.open_();
+    });
   }
 
   /** Pairs a list with its twin applied by the other path (`pushed`: this list was pushed),

@@ -22,7 +22,6 @@ use crate::auth::Identity;
 pub struct WebSocket {
     pub(crate) max_message: usize,
     pub(crate) write_queue: usize,
-    pub(crate) write_buffer: usize,
     pub(crate) send_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) heartbeat: Duration,
@@ -41,7 +40,6 @@ impl WebSocket {
         Self {
             max_message: 64 << 10,
             write_queue: 64,
-            write_buffer: 256 << 10,
             send_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             heartbeat: Duration::from_secs(20),

@@ -49,42 +49,42 @@ pub(crate) struct Malformed {
 impl ClientMessage {
     /// Parses one text frame: a JSON object (no key twice, at any depth) with a known
     /// `type`, exactly the members that type takes.
-    pub(crate) fn parse(text: &str) -> std::result::Result<Self, Malformed> {
-        let mut map =
-            super::super::router::json_object(text.as_bytes()).map_err(|e| Malformed {
+    pub(crate) fn parse(text: &str) -> std::result::Result<Self, Box<Malformed>> {
+        let mut map = crate::router::json_object(text.as_bytes()).map_err(|e| {
+            Box::new(Malformed {
                 id: None,
                 error: if text.trim().is_empty() {
                     Error::bad_request("a message is a JSON object with a `type`")
                 } else {
                     e
                 },
-            })?;
-        let kind = match map.remove("type") {
-            Some(Value::String(kind)) => kind,
-            _ => {
-                return Err(Malformed {
-                    id: None,
-                    error: Error::bad_field("type", "a message needs a string `type`"),
-                });
-            }
+            })
+        })?;
+        let Some(Value::String(kind)) = map.remove("type") else {
+            return Err(Box::new(Malformed {
+                id: None,
+                error: Error::bad_field("type", "a message needs a string `type`"),
+            }));
         };
         let id = match map.get("id") {
             Some(Value::String(id)) if !id.is_empty() && id.len() <= MAX_ID => Some(id.clone()),
             None if kind == "ping" => None,
             _ => {
-                return Err(Malformed {
+                return Err(Box::new(Malformed {
                     id: None,
                     error: Error::bad_field(
                         "id",
                         format!("`id` must be a string of 1 to {MAX_ID} bytes"),
                     ),
-                });
+                }));
             }
         };
         map.remove("id");
-        let fail = |error: Error| Malformed {
-            id: id.clone(),
-            error,
+        let fail = |error: Error| {
+            Box::new(Malformed {
+                id: id.clone(),
+                error,
+            })
         };
         let message = match kind.as_str() {
             "subscribe" => {
@@ -282,10 +282,7 @@ mod tests {
                     assert!(expected.is_object(), "{what}: refused with {:?}", bad.error);
                     assert_eq!(bad.id.as_deref(), expected["id"].as_str(), "{what}");
                     assert_eq!(bad.error.code(), expected["code"], "{what}");
-                    let field = bad
-                        .error
-                        .fields()
-                        .and_then(|f| f.keys().next().cloned());
+                    let field = bad.error.fields().and_then(|f| f.keys().next().cloned());
                     assert_eq!(field.as_deref(), expected["field"].as_str(), "{what}");
                 }
             }

@@ -83,15 +83,16 @@ pub(crate) async fn context(
         .functions
         .iter()
         .any(|d| d.private || !matches!(d.guard, Guard::Public));
+    let reply = reply::subscribed(&id);
     subs.insert(
-        id.clone(),
+        id,
         Watch::Context {
             context: context.to_owned(),
             params,
             private,
         },
     );
-    Ok(reply::subscribed(&id))
+    Ok(reply)
 }
 
 /// Subscribes to a custom channel its predicate lets the caller into.
@@ -107,8 +108,9 @@ pub(crate) fn channel(
     };
     rule.check_subscribe(caller.identity.as_ref())?;
     room(hub, subs, &id)?;
-    subs.insert(id.clone(), Watch::Channel(channel.to_owned()));
-    Ok(reply::subscribed(&id))
+    let reply = reply::subscribed(&id);
+    subs.insert(id, Watch::Channel(channel.to_owned()));
+    Ok(reply)
 }
 
 /// Publishes a client's payload on a channel that allows it, once decoded as the channel's

@@ -41,7 +41,8 @@ async fn upgrade(shared: Arc<Shared>, request: Request) -> Result<Response, Erro
     Ok(upgrade
         .max_message_size(config.max_message)
         .max_frame_size(config.max_message)
+        // Every message is written out at once; what waits for a slow client is bounded by
+        // the connection's queue (`write_queue`), not by a buffer here.
         .write_buffer_size(0)
-        .max_write_buffer_size(config.write_buffer)
         .on_upgrade(move |socket| connection::run(shared, hub, socket, identity)))
 }

@@ -7,10 +7,10 @@ mod jwt;
 mod mwt;
 #[cfg(feature = "redis")]
 mod redis;
-mod sessions;
 #[cfg(feature = "redis")]
 #[path = "../support/redis_server.rs"]
 mod redis_server;
+mod sessions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

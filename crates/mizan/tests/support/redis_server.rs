@@ -58,4 +58,3 @@ impl Drop for Redis {
         self.stop();
     }
 }
-

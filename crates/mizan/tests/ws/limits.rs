@@ -52,17 +52,30 @@ async fn binary_and_malformed_messages() {
     let unknown = ask(&mut ws, json!({"type": "shout", "id": "1"})).await;
     assert_eq!(unknown["id"], json!("1"));
     assert!(unknown["error"]["fields"]["type"].is_array());
-    let long_id = ask(&mut ws, json!({"type": "unsubscribe", "id": "x".repeat(65)})).await;
+    let long_id = ask(
+        &mut ws,
+        json!({"type": "unsubscribe", "id": "x".repeat(65)}),
+    )
+    .await;
     assert!(long_id["error"]["fields"]["id"].is_array());
-    ws.send(Message::binary(vec![1, 2, 3])).await.expect("sends");
-    assert_eq!(close_code(&mut ws).await, Some(u16::from(CloseCode::Unsupported)));
+    ws.send(Message::binary(vec![1, 2, 3]))
+        .await
+        .expect("sends");
+    assert_eq!(
+        close_code(&mut ws).await,
+        Some(u16::from(CloseCode::Unsupported))
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_never_reads_is_disconnected() {
     let addr = serve(config().write_queue(8)).await;
     let mut slow = connect(addr, Some("bob-token")).await;
-    let reply = ask(&mut slow, json!({"type": "subscribe", "id": "n", "channel": "notes"})).await;
+    let reply = ask(
+        &mut slow,
+        json!({"type": "subscribe", "id": "n", "channel": "notes"}),
+    )
+    .await;
     assert_eq!(reply["type"], json!("subscribed"));
     // 400 messages of 64 KiB: far more than the socket buffers and the queue hold.
     let mut alice = connect(addr, Some("alice-token")).await;
@@ -83,7 +96,10 @@ async fn a_client_that_never_reads_is_disconnected() {
             Err(_) => panic!("the stalled connection was not closed"),
         }
     }
-    assert!(received < 400, "the server stopped sending ({received} of 400 arrived)");
+    assert!(
+        received < 400,
+        "the server stopped sending ({received} of 400 arrived)"
+    );
 }
 
 #[tokio::test]
@@ -106,7 +122,10 @@ async fn the_subscription_cap_holds() {
     let mut ws = connect(addr, None).await;
     subscribe(&mut ws, "1", "todos", json!({"project": 1})).await;
     let again = subscribe(&mut ws, "1", "todos", json!({"project": 2})).await;
-    assert!(again["error"]["fields"]["id"].is_array(), "ids are unique: {again}");
+    assert!(
+        again["error"]["fields"]["id"].is_array(),
+        "ids are unique: {again}"
+    );
     subscribe(&mut ws, "2", "todos", json!({"project": 2})).await;
     let third = subscribe(&mut ws, "3", "todos", json!({"project": 3})).await;
     assert_eq!(third["error"]["code"], json!("too_many_subscriptions"));
@@ -123,7 +142,10 @@ async fn an_evil_origin_is_refused_before_the_upgrade() {
         other => panic!("expected a 403, got {:?}", other.map(|_| ())),
     }
     let own = format!("http://{addr}");
-    assert!(try_connect(addr, None, Some(&own)).await.is_ok(), "the site's own origin");
+    assert!(
+        try_connect(addr, None, Some(&own)).await.is_ok(),
+        "the site's own origin"
+    );
     let bad_token = try_connect(addr, Some("forged"), None).await;
     assert!(matches!(
         bad_token,

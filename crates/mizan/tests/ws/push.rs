@@ -15,7 +15,13 @@ async fn a_mutation_over_http_is_pushed_to_the_subscribers_it_hits() {
     let mut other = connect(addr, None).await;
     subscribe(&mut other, "s1", "todos", json!({"project": 2})).await;
 
-    let answer = http_call(addr, "alice-token", "add_todo", json!({"project": 1, "title": "a"})).await;
+    let answer = http_call(
+        addr,
+        "alice-token",
+        "add_todo",
+        json!({"project": 1, "title": "a"}),
+    )
+    .await;
     assert_eq!(answer["result"], json!("a"));
     assert_eq!(
         next(&mut bob).await,
@@ -45,7 +51,11 @@ async fn a_websocket_call_answers_with_its_result_and_pushes_to_others() {
     assert_eq!(next(&mut bob).await["source"], json!("add_todo"));
 
     // Only `websocket = true` functions; guards and arguments as over HTTP.
-    let refused = ask(&mut alice, json!({"type": "call", "id": "c2", "fn": "not_live"})).await;
+    let refused = ask(
+        &mut alice,
+        json!({"type": "call", "id": "c2", "fn": "not_live"}),
+    )
+    .await;
     assert_eq!(refused["id"], json!("c2"));
     assert_eq!(refused["error"]["code"], json!("not_found"));
     let mut anonymous = connect(addr, None).await;
@@ -73,7 +83,10 @@ async fn a_private_context_hears_only_its_own_identity() {
     subscribe(&mut bob, "m", "mine", json!({})).await;
     http_call(addr, "alice-token", "add_note", json!({})).await;
     assert_eq!(next(&mut alice).await["invalidate"], json!(["mine"]));
-    assert!(silent(&mut bob, 200).await, "bob never hears of alice's private data");
+    assert!(
+        silent(&mut bob, 200).await,
+        "bob never hears of alice's private data"
+    );
 }
 
 #[tokio::test]
@@ -89,7 +102,10 @@ async fn subscriptions_pass_the_guards_and_the_parameter_checks() {
     let unknown = subscribe(&mut anonymous, "u", "nope", json!({})).await;
     assert_eq!(unknown["error"]["code"], json!("not_found"));
     let missing = subscribe(&mut anonymous, "p", "todos", json!({"project": "1"})).await;
-    assert_eq!(missing["error"]["fields"]["project"].is_array(), true, "{missing}");
+    assert!(
+        missing["error"]["fields"]["project"].is_array(),
+        "{missing}"
+    );
     let extra = subscribe(&mut anonymous, "p", "todos", json!({"zzz": 1})).await;
     assert!(extra["error"]["fields"]["params.zzz"].is_array(), "{extra}");
     // A refused subscription hears nothing.
@@ -105,7 +121,11 @@ async fn custom_channels_authorize_subscribers_and_publishers() {
     let mut anonymous = connect(addr, None).await;
     for ws in [&mut bob, &mut alice] {
         assert_eq!(
-            ask(ws, json!({"type": "subscribe", "id": "n", "channel": "notes"})).await["type"],
+            ask(
+                ws,
+                json!({"type": "subscribe", "id": "n", "channel": "notes"})
+            )
+            .await["type"],
             json!("subscribed")
         );
     }
@@ -125,7 +145,10 @@ async fn custom_channels_authorize_subscribers_and_publishers() {
     let message = json!({"type": "message", "channel": "notes", "payload": {"text": "xx"}});
     let alice_got = [reply, next(&mut alice).await];
     assert!(alice_got.contains(&message), "{alice_got:?}");
-    assert!(alice_got.iter().any(|m| m["type"] == "result"), "{alice_got:?}");
+    assert!(
+        alice_got.iter().any(|m| m["type"] == "result"),
+        "{alice_got:?}"
+    );
     assert_eq!(next(&mut bob).await, message);
 
     // … and alice may, bob may not, and payloads must decode as the channel's type.
@@ -140,7 +163,10 @@ async fn custom_channels_authorize_subscribers_and_publishers() {
         json!({"type": "publish", "id": "p", "channel": "notes", "payload": {"text": 5}}),
     )
     .await;
-    assert!(malformed["error"]["fields"]["payload.text"].is_array(), "{malformed}");
+    assert!(
+        malformed["error"]["fields"]["payload.text"].is_array(),
+        "{malformed}"
+    );
     send(
         &mut alice,
         json!({"type": "publish", "id": "p", "channel": "notes", "payload": {"text": "hi"}}),
@@ -159,7 +185,16 @@ async fn unsubscribing_stops_the_pushes_and_pings_are_answered() {
         ask(&mut bob, json!({"type": "unsubscribe", "id": "s"})).await,
         json!({"type": "unsubscribed", "id": "s"})
     );
-    http_call(addr, "alice-token", "add_todo", json!({"project": 1, "title": "a"})).await;
+    http_call(
+        addr,
+        "alice-token",
+        "add_todo",
+        json!({"project": 1, "title": "a"}),
+    )
+    .await;
     assert!(silent(&mut bob, 200).await);
-    assert_eq!(ask(&mut bob, json!({"type": "ping"})).await, json!({"type": "pong"}));
+    assert_eq!(
+        ask(&mut bob, json!({"type": "ping"})).await,
+        json!({"type": "pong"})
+    );
 }

@@ -23,9 +23,19 @@ async fn a_mutation_on_one_instance_reaches_a_client_of_the_other() {
     let mut bob = connect(two, Some("bob-token")).await;
     subscribe(&mut bob, "s", "todos", json!({"project": 7})).await;
     let mut notes = connect(two, Some("bob-token")).await;
-    crate::ask(&mut notes, json!({"type": "subscribe", "id": "n", "channel": "notes"})).await;
+    crate::ask(
+        &mut notes,
+        json!({"type": "subscribe", "id": "n", "channel": "notes"}),
+    )
+    .await;
 
-    http_call(one, "alice-token", "add_todo", json!({"project": 7, "title": "a"})).await;
+    http_call(
+        one,
+        "alice-token",
+        "add_todo",
+        json!({"project": 7, "title": "a"}),
+    )
+    .await;
     assert_eq!(
         next(&mut bob).await,
         json!({"type": "invalidate", "source": "add_todo",
