@@ -589,6 +589,8 @@ for (const framework of frameworks) {
       await project1(b.page).locator("li").first().waitFor();
       await signIn(a.page, a.log, "alice");
       await signIn(b.page, b.log, "bob");
+      await settled(a.page, a.log);
+      a.log.length = 0;
       b.log.length = 0;
       frames.length = 0;
 
