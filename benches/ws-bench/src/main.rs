@@ -55,7 +55,8 @@ async fn serve(bus: impl Bus, port: u16) -> Result<SocketAddr> {
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn subscriber(addr: SocketAddr, project: i64) -> Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/mizan/ws/")).await?;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/mizan/ws/")).await?;
     let request = serde_json::json!({"type": "subscribe", "id": "s", "context": "todos", "params": {"project": project}});
     ws.send(Message::text(request.to_string())).await?;
     match ws.next().await {
@@ -110,7 +111,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// `(push − response, round trip)` in ms per call.
-async fn latency(caller_addr: SocketAddr, subscriber_addr: SocketAddr, calls: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+async fn latency(
+    caller_addr: SocketAddr,
+    subscriber_addr: SocketAddr,
+    calls: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let mut b = subscriber(subscriber_addr, 1).await?;
     let mut a = Caller::connect(caller_addr).await?;
     let (mut push, mut round) = (Vec::new(), Vec::new());
@@ -164,9 +169,20 @@ async fn redis_url() -> Option<(String, Option<tokio::process::Child>)> {
     if let Ok(url) = std::env::var("REDIS_URL") {
         return Some((url, None));
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = tokio::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -183,8 +199,15 @@ async fn redis_url() -> Option<(String, Option<tokio::process::Child>)> {
 /// Resident memory of a process, in KiB (`VmRSS` of /proc/<pid>/status).
 fn rss_kib(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("no value")?.parse()?)
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("no value")?
+        .parse()?)
 }
 
 async fn settle() {
@@ -197,7 +220,9 @@ async fn idle(n: usize) -> Result<()> {
     let exe = std::env::current_exe()?;
     let mut results = Vec::new();
     for kind in ["websocket", "http"] {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let mut child = tokio::process::Command::new(&exe)
             .args(["serve", &port.to_string()])
             .kill_on_drop(true)
@@ -255,10 +280,18 @@ async fn main() -> Result<()> {
         serve(InProcessBus::new(), port).await?;
         std::future::pending::<()>().await;
     }
-    let calls: usize = std::env::var("CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let n: usize = std::env::var("IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let calls: usize = std::env::var("CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let n: usize = std::env::var("IDLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
 
-    println!("| push latency, {calls} calls | push − response p50 (ms) | p99 (ms) | HTTP call p50 (ms) | p99 (ms) | p99 push / p99 call |");
+    println!(
+        "| push latency, {calls} calls | push − response p50 (ms) | p99 (ms) | HTTP call p50 (ms) | p99 (ms) | p99 push / p99 call |"
+    );
     println!("|---|---|---|---|---|---|");
     let one = serve(InProcessBus::new(), 0).await?;
     let (push, round) = latency(one, one, calls).await?;
@@ -271,7 +304,9 @@ async fn main() -> Result<()> {
             let (push, round) = latency(first, second, calls).await?;
             row("two instances via Redis", &push, &round);
         }
-        None => println!("| two instances via Redis | skipped: no REDIS_URL and no redis-server | | | | |"),
+        None => println!(
+            "| two instances via Redis | skipped: no REDIS_URL and no redis-server | | | | |"
+        ),
     }
     idle(n).await
 }

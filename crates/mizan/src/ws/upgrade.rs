@@ -10,6 +10,9 @@ use crate::auth::Csrf;
 use crate::error::Error;
 use crate::router::{Shared, identify};
 
+/// The initial read buffer of a connection.
+const READ_BUFFER: usize = 4 << 10;
+
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     match upgrade(shared, request).await {
         Ok(response) => response,
@@ -44,5 +47,8 @@ async fn upgrade(shared: Arc<Shared>, request: Request) -> Result<Response, Erro
         // Every message is written out at once; what waits for a slow client is bounded by
         // the connection's queue (`write_queue`), not by a buffer here.
         .write_buffer_size(0)
+        // Idle connections are the common case: a small read buffer (tungstenite's default is
+        // 128 KiB per connection) that grows for a large message as it arrives.
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| connection::run(shared, hub, socket, identity)))
 }
