@@ -2,6 +2,7 @@
 //! calls, calls, private subscriptions, guards, custom channels, the limits and the
 //! security checks, and two instances sharing a real Redis (feature `redis`).
 
+mod build;
 mod limits;
 mod push;
 #[cfg(feature = "redis")]
