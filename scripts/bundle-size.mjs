@@ -131,6 +131,12 @@ const ENTRIES = [
     note: "optional entry point, informative",
   },
   {
+    name: "@mizan/runtime/ws",
+    code: `export * from "@mizan/runtime"; export { live, defineChannel } from "@mizan/runtime/ws";`,
+    base: "@mizan/runtime (every export)",
+    note: "optional entry point (the WebSocket channel), informative",
+  },
+  {
     name: "@tanstack/query-core",
     code: `export { QueryClient, QueryObserver, MutationObserver } from "@tanstack/query-core";`,
     note: "for comparison",

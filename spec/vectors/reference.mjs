@@ -350,7 +350,116 @@ const checks = {
       return v.error === true;
     }
   },
+  "ws-messages": (v) => {
+    try {
+      const message = parseWsMessage(v.text);
+      return !v.error && same(message, v.message);
+    } catch (e) {
+      return !!v.error && e.id === v.error.id && e.code === v.error.code && e.field === v.error.field;
+    }
+  },
 };
+
+// ---------------------------------------------------------------- WebSocket messages (§17.2)
+
+/** Whether JSON text names a key twice in one object, at any depth (a small tokenizer). */
+function duplicateKey(text) {
+  const stack = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const str = JSON.parse(text.slice(i, j + 1));
+      const top = stack[stack.length - 1];
+      if (top instanceof Set && expectKey) {
+        if (top.has(str)) return true;
+        top.add(str);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push("array");
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+  }
+  return false;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MEMBERS = {
+  subscribe: ["context", "params", "channel"],
+  unsubscribe: [],
+  call: ["fn", "args"],
+  publish: ["channel", "payload"],
+  ping: [],
+};
+
+/** A client's WebSocket message → the request (params/args defaulted to {}), or throws
+ *  {id, code, field} as the server answers. */
+export function parseWsMessage(text) {
+  const fail = (id, field) => {
+    throw { id, code: "bad_request", field };
+  };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail(null, null);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value) || duplicateKey(text)) fail(null, null);
+  const { type, id, ...rest } = value;
+  if (typeof type !== "string") fail(null, "type");
+  const idOk = typeof id === "string" && id.length > 0 && new TextEncoder().encode(id).length <= 64;
+  if (!idOk && !(type === "ping" && id === undefined)) fail(null, "id");
+  if (!(type in MEMBERS)) fail(id, "type");
+  const out = { type };
+  if (id !== undefined) out.id = id;
+  const name = (key) => {
+    if (rest[key] === undefined) return undefined;
+    if (typeof rest[key] !== "string" || !NAME.test(rest[key])) fail(id, key);
+    return rest[key];
+  };
+  const object = (key) => {
+    const v = rest[key];
+    if (v === undefined || v === null) return {};
+    if (typeof v !== "object" || Array.isArray(v)) fail(id, key);
+    return v;
+  };
+  const used = [];
+  if (type === "subscribe") {
+    const context = name("context");
+    const channel = name("channel");
+    if ((context === undefined) === (channel === undefined)) fail(id, null);
+    if (context !== undefined) {
+      out.context = context;
+      out.params = object("params");
+      used.push("context", "params");
+    } else {
+      out.channel = channel;
+      used.push("channel");
+    }
+  } else if (type === "call") {
+    out.fn = name("fn") ?? fail(id, "fn");
+    out.args = object("args");
+    used.push("fn", "args");
+  } else if (type === "publish") {
+    out.channel = name("channel") ?? fail(id, "channel");
+    if (!("payload" in rest)) fail(id, "payload");
+    out.payload = rest.payload;
+    used.push("channel", "payload");
+  }
+  const extra = Object.keys(rest).find((k) => !used.includes(k));
+  if (extra !== undefined) fail(id, extra);
+  return out;
+}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = dirname(fileURLToPath(import.meta.url));

@@ -89,9 +89,10 @@ function freePort() {
   });
 }
 
-/** Starts the example server with the front end built in `webDist` and waits until it answers. */
-async function startServer(databaseUrl, webDist) {
-  const port = await freePort();
+/** Starts the example server with the front end built in `webDist` (on `port`, or a free one)
+ *  and waits until it answers. */
+async function startServer(databaseUrl, webDist, port) {
+  port ??= await freePort();
   const child = spawn(binary, [], {
     env: {
       ...process.env,
@@ -116,6 +117,15 @@ async function startServer(databaseUrl, webDist) {
   }
   child.kill();
   throw new Error(`the example server did not start on ${url}`);
+}
+
+/** Stops a server (waiting for its exit) and starts it again on the same port and database. */
+async function restartServer(server) {
+  const exited = new Promise((resolve) => server.child.once("exit", resolve));
+  server.child.kill();
+  await exited;
+  const { port } = new URL(server.url);
+  return { ...(await startServer(server.databaseUrl, server.webDist, Number(port))), databaseUrl: server.databaseUrl, webDist: server.webDist };
 }
 
 let binary;
@@ -218,7 +228,8 @@ for (const framework of frameworks) {
     let server;
 
     before(async () => {
-      server = await startServer(`sqlite://${database}?mode=rwc`, FRONT_ENDS[framework]);
+      const databaseUrl = `sqlite://${database}?mode=rwc`;
+      server = { ...(await startServer(databaseUrl, FRONT_ENDS[framework])), databaseUrl, webDist: FRONT_ENDS[framework] };
       // A second project, so that scoping has something to leave alone (changes take a
       // signed-in user).
       const r = await fetch(`${server.url}/api/mizan/call/add_project/`, {
@@ -587,6 +598,73 @@ for (const framework of frameworks) {
       await refetch.first().waitFor();
       assert.match(await refetch.first().textContent(), /mutation:add_todo/);
       await page.close();
+    });
+
+    test("live: bob sees alice's new todo without reloading, and no frame of hers reaches him", async () => {
+      // Two browsers (contexts): no shared cookies and no BroadcastChannel between them, so
+      // only the WebSocket push can tell bob's page.
+      const alice = await browser.newContext();
+      const bob = await browser.newContext();
+      const a = await open(server.url, alice);
+      const b = await open(server.url, bob);
+      const frames = [];
+      b.page.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => frames.push(String(payload))));
+      await project1(a.page).locator("li").first().waitFor();
+      await project1(b.page).locator("li").first().waitFor();
+      await signIn(a.page, a.log, "alice");
+      await signIn(b.page, b.log, "bob");
+      await settled(a.page, a.log);
+      a.log.length = 0;
+      b.log.length = 0;
+      frames.length = 0;
+
+      await a.page.getByLabel("New todo in project 1").fill("Live from alice");
+      await a.page.getByLabel("New todo in project 1").press("Enter");
+      await project1(b.page).getByText("Live from alice").waitFor();
+      // bob refetched, with his own credentials, exactly what alice's call invalidated
+      assert.deepEqual((await settled(b.page, b.log)).sort(), [
+        "GET /api/mizan/ctx/projects/",
+        "GET /api/mizan/ctx/todos/?project=1",
+      ]);
+      // pushes carry invalidations, never data: nothing of alice's reached bob's socket
+      const pushed = frames.map((f) => JSON.parse(f)).filter((m) => m.type === "invalidate");
+      assert.ok(pushed.length > 0, "bob's page received no push");
+      for (const frame of frames) assert.doesNotMatch(frame, /alice|Live from alice/);
+      for (const m of pushed) assert.equal(m.source, "add_todo");
+      // alice's own page applied her change once: her push was paired with her response
+      await settled(a.page, a.log);
+      assert.equal(a.log.filter((r) => r === "GET /api/mizan/ctx/todos/?project=1").length, 1);
+      // bob's devtools name the push as the cause
+      await b.page.locator('#devtools [data-log] tr[data-cause="push:add_todo"]').first().waitFor();
+      assert.equal(await b.page.locator('[data-signed-in="bob"]').count(), 1, "bob is still bob");
+      await alice.close();
+      await bob.close();
+    });
+
+    test("live: after the server restarts, the page reconnects and is current", async () => {
+      const context = await browser.newContext();
+      const b = await open(server.url, context);
+      await project1(b.page).locator("li").first().waitFor();
+      await settled(b.page, b.log);
+      server = await restartServer(server);
+      // a change right after the restart: the page learns of it by the refetch that follows
+      // its reconnection, or by a push once it is subscribed again
+      const r = await fetch(`${server.url}/api/mizan/call/add_todo/`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(await apiSignIn(server.url, "alice")) },
+        body: JSON.stringify({ project: 1, title: "After the restart" }),
+      });
+      assert.equal(r.status, 200);
+      await project1(b.page).getByText("After the restart").waitFor({ timeout: 20_000 });
+      // and it is live again
+      const again = await fetch(`${server.url}/api/mizan/call/add_todo/`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(await apiSignIn(server.url, "bob")) },
+        body: JSON.stringify({ project: 1, title: "Pushed after the restart" }),
+      });
+      assert.equal(again.status, 200);
+      await project1(b.page).getByText("Pushed after the restart").waitFor();
+      await context.close();
     });
   });
 }

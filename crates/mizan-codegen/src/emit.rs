@@ -34,6 +34,14 @@ struct ContextItem<'d> {
     functions: Vec<&'d str>,
 }
 
+/// A custom channel, with its generated name and payload type.
+struct ChannelItem<'d> {
+    name: &'d str,
+    /// `channels` member.
+    key: String,
+    payload: Ty,
+}
+
 /// A function, with its generated names.
 struct FunctionItem<'d> {
     name: &'d str,
@@ -223,6 +231,18 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
         }
     }
 
+    // Custom channels of the WebSocket channel (PROTOCOL.md §17).
+    let mut channels = Vec::new();
+    for (name, c) in doc.websocket.iter().flat_map(|w| &w.channels) {
+        conv.owner = format!("channel `{name}`");
+        let at = pointer(&pointer("/websocket/channels", name), "payload");
+        channels.push(ChannelItem {
+            name,
+            key: camel(name),
+            payload: conv.convert(&c.payload, &at),
+        });
+    }
+
     // Contexts.
     let mut contexts = Vec::new();
     for (name, c) in &doc.contexts {
@@ -334,6 +354,19 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
             hooks.claim(&f.form_hook, origin, &mut problems);
         }
     }
+    let mut channel_keys = Namespace::new("protocol.ts", "`channels` member");
+    for c in &channels {
+        let origin = format!("channel `{}`", c.name);
+        if c.key.is_empty() {
+            problems.push(Problem::BadName {
+                owner: origin,
+                message: "a channel name needs letters or digits to make a TypeScript name from"
+                    .into(),
+            });
+            continue;
+        }
+        channel_keys.claim(&c.key, origin, &mut problems);
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -359,6 +392,7 @@ pub(crate) fn generate(doc: &SchemaDocument, options: &Options) -> Result<Output
                 doc,
                 &contexts,
                 &functions,
+                &channels,
             ),
         },
     ];
@@ -442,6 +476,7 @@ fn protocol_ts(
     doc: &SchemaDocument,
     contexts: &[ContextItem<'_>],
     functions: &[FunctionItem<'_>],
+    channels: &[ChannelItem<'_>],
 ) -> String {
     let printer = Printer { prefix: "T." };
     let mut out = header.to_owned();
@@ -456,9 +491,13 @@ fn protocol_ts(
         out.push('\n');
         out.push_str(&import(&runtime, "@mizan/runtime"));
     }
-    let needs_types = contexts
-        .iter()
-        .any(|c| object_uses_types(&c.params_ty) || object_uses_types(&c.data_ty))
+    if !channels.is_empty() {
+        out.push_str(&import(&["defineChannel"], "@mizan/runtime/ws"));
+    }
+    let needs_types = channels.iter().any(|c| uses_types(&c.payload))
+        || contexts
+            .iter()
+            .any(|c| object_uses_types(&c.params_ty) || object_uses_types(&c.data_ty))
         || functions
             .iter()
             .any(|f| uses_types(&f.args_ty) || uses_types(&f.result_ty));
@@ -561,6 +600,23 @@ fn protocol_ts(
             out.push_str("},");
         }
         out.push_str("\n} as const satisfies Record<string, Record<string, FieldRules>>;\n");
+    }
+    if !channels.is_empty() {
+        out.push_str(
+            "\n/** The custom channels of the WebSocket channel: `socket.channel(channels.name, listener)`\n \
+             *  with a `live(client)` socket of `@mizan/runtime/ws`. */\nexport const channels = {",
+        );
+        for c in channels {
+            let _ = writeln!(
+                out,
+                "\n  /** Messages of the `{}` channel. */\n  {}: defineChannel<{}>({}),",
+                c.name,
+                property_key(&c.key),
+                printer.print(&c.payload, 2),
+                string_literal(c.name)
+            );
+        }
+        out.push_str("} as const;\n");
     }
     out
 }

@@ -78,6 +78,7 @@ fn generated_code_type_checks_against_the_packages() {
             "noUnusedLocals": true,
             "paths": {
                 "@mizan/runtime": [json_path(&root.join("packages/runtime/src/index.ts"))],
+                "@mizan/runtime/ws": [json_path(&root.join("packages/runtime/src/ws.ts"))],
                 "@mizan/react": [json_path(&root.join("packages/react/src/index.ts"))],
                 "@mizan/vue": [json_path(&root.join("packages/vue/src/index.ts"))],
                 "@mizan/svelte": [json_path(&root.join("packages/svelte/src/index.ts"))],

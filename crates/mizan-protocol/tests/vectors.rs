@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
-const FEATURES: [&str; 9] = [
+/// (`ws-messages` is the server's parser of WebSocket client messages: run by `mizan`'s
+/// `ws::message` tests and spec/vectors/reference.mjs.)
+const FEATURES: [&str; 10] = [
     "field-path",
     "canonical-json",
     "params-encode",
@@ -27,6 +29,7 @@ const FEATURES: [&str; 9] = [
     "normalize",
     "mwt",
     "cache-key",
+    "ws-messages",
 ];
 
 fn spec() -> PathBuf {

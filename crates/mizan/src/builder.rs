@@ -25,6 +25,11 @@ pub enum BuildError {
     /// parameters, …), each naming the source file and line.
     #[error("the Mizan function graph has errors:\n{}", render(.0))]
     Graph(Vec<Diagnostic>),
+    /// The WebSocket configuration has mistakes (a channel added twice or with an invalid
+    /// name, `client_publish` for a channel not added), or a `websocket = true` function
+    /// returns an HTTP response.
+    #[error("the WebSocket channel is misconfigured:\n{}", .0.join("\n"))]
+    WebSocket(Vec<String>),
     /// The base path is not `""` or a path starting with `/` without a trailing `/`.
     #[error("invalid base path {0:?}: use \"\" or a path like \"/api/mizan\" (no trailing slash)")]
     BasePath(String),
@@ -73,6 +78,7 @@ pub struct Builder {
     query_limit: usize,
     sink: Sink,
     cache: Option<crate::cache::Cache>,
+    ws: Option<Arc<crate::ws::Hub>>,
 }
 
 impl Builder {
@@ -187,6 +193,21 @@ impl Builder {
         self
     }
 
+    /// Serves the WebSocket channel at `{base}/ws/` ([`ws`](crate::ws)): calls of
+    /// `websocket = true` functions, context subscriptions that receive every invalidation
+    /// published on the configuration's bus (this builder's calls publish theirs there),
+    /// and its custom channels ([`Cx::publish`](crate::Cx::publish)).
+    #[must_use]
+    pub fn websocket(mut self, config: crate::ws::WebSocket) -> Self {
+        let hub = Arc::new(crate::ws::Hub::new(config));
+        let publisher = Arc::clone(&hub);
+        self.sink
+            .listeners
+            .push(Arc::new(move |event| publisher.on_invalidate(event)));
+        self.ws = Some(Arc::clone(&hub));
+        self.state(hub)
+    }
+
     /// The served functions: the explicit list, or every registered function of this
     /// builder's group.
     fn defs(&self) -> Vec<&'static FunctionDef> {
@@ -257,6 +278,9 @@ impl Builder {
             registry::inspect(&defs, &self.base_path, &self.foreign(&defs));
         let mut doc = doc;
         doc.auth = self.auth_doc.clone();
+        if let Some(hub) = &self.ws {
+            doc.websocket = Some(hub.describe(&mut doc.defs));
+        }
         diagnostics.extend(self.wrong_api(&defs));
         (doc, diagnostics)
     }
@@ -296,6 +320,31 @@ impl Builder {
             Registry::build(&defs, &self.base_path, &self.foreign(&defs))
                 .map_err(BuildError::Graph)?;
         registry.document.auth = self.auth_doc.clone();
+        if let Some(hub) = &self.ws {
+            let document = &mut registry.document;
+            document.websocket = Some(hub.describe(&mut document.defs));
+            let mut problems = hub.config.problems.clone();
+            problems.extend(
+                defs.iter()
+                    .filter(|d| d.websocket && document.functions[d.name].result.is_none())
+                    .map(|d| {
+                        format!(
+                            "`{}` ({}:{}) declares `websocket = true` and returns an HTTP response; \
+                             only functions returning data are callable over the WebSocket",
+                            d.name, d.file, d.line
+                        )
+                    }),
+            );
+            if !problems.is_empty() {
+                return Err(BuildError::WebSocket(problems));
+            }
+        } else if let Some(d) = defs.iter().find(|d| d.websocket) {
+            tracing::warn!(
+                function = d.name,
+                "`websocket = true` functions are callable over HTTP only: the API serves no \
+                 WebSocket channel (mizan::Builder::websocket)"
+            );
+        }
         if let Some(missing) = self.missing_state(&defs) {
             return Err(missing);
         }
@@ -322,6 +371,7 @@ impl Builder {
                 query_limit: self.query_limit,
                 sink,
                 cache,
+                ws: self.ws,
             }),
         })
     }
@@ -382,6 +432,7 @@ impl Mizan {
             query_limit: crate::DEFAULT_QUERY_LIMIT,
             sink: Sink::default(),
             cache: None,
+            ws: None,
         }
     }
 

@@ -58,6 +58,9 @@ pub struct FunctionDef {
     pub rev: u32,
     /// `cache = seconds`.
     pub cache: Option<u32>,
+    /// `websocket = true`: also callable over the WebSocket channel
+    /// ([`ws`](crate::ws)).
+    pub websocket: bool,
     /// Decodes the arguments (from a JSON object that may hold more keys: a context's
     /// parameters are shared by its functions), validates them, runs the function.
     pub call: fn(Cx, Arc<Value>) -> BoxFuture<'static, Result<Output>>,

@@ -18,6 +18,7 @@ pub mod schema;
 mod serve;
 mod sink;
 mod upload;
+pub mod ws;
 
 #[doc(hidden)]
 pub mod __private;

@@ -92,6 +92,7 @@ fn function_doc(
         }),
         rev: def.rev,
         cache: def.cache,
+        websocket: def.websocket,
         source: Some(Source {
             file: def.file.to_owned(),
             line: def.line,

@@ -19,6 +19,9 @@ pub struct InvalidationEvent<'a> {
     pub source: &'a str,
     /// The invalidations, normalized, as the client receives them.
     pub invalidations: &'a [Invalidation],
+    /// The caller's identity id (`None`: anonymous). The WebSocket push sends an
+    /// invalidation of a private context only to this identity's connections.
+    pub caller: Option<&'a str>,
 }
 
 pub(crate) type Listener = Arc<dyn Fn(&InvalidationEvent<'_>) + Send + Sync>;
@@ -35,7 +38,12 @@ impl Sink {
     /// for the response: the purge is done before the response (and so the client's
     /// refetch) can leave. A listener that panics is logged and skipped; the response is
     /// not affected.
-    pub(crate) async fn emit(&self, source: &str, list: Vec<Invalidation>) -> Vec<Invalidation> {
+    pub(crate) async fn emit(
+        &self,
+        source: &str,
+        caller: Option<&str>,
+        list: Vec<Invalidation>,
+    ) -> Vec<Invalidation> {
         let list = normalize(list);
         if list.is_empty() {
             return list;
@@ -49,6 +57,7 @@ impl Sink {
         let event = InvalidationEvent {
             source,
             invalidations: &list,
+            caller,
         };
         for listener in &self.listeners {
             if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&event))) {

@@ -179,7 +179,7 @@ fn schema_document_follows_its_schema() {
             d["functions"]["add_todo"]["result"] = Value::Null;
         }),
         ("an unknown function option", |d| {
-            d["functions"]["ping"]["websocket"] = json!(true);
+            d["functions"]["ping"]["live"] = json!(true);
         }),
         ("a definition that is not a JSON Schema", |d| {
             d["$defs"]["Todo"]["type"] = json!(5);

@@ -8,6 +8,7 @@ use axum::response::Redirect;
 use axum::routing::get;
 use mizan::auth::{Auth, Csrf, Sessions};
 use mizan::cache::Cache;
+use mizan::ws::WebSocket;
 use mizan::{Builder, Mizan};
 use sqlx::SqlitePool;
 use tower_http::services::{ServeDir, ServeFile};
@@ -18,10 +19,12 @@ use crate::limits::LoginLimits;
 /// The Mizan API: every `#[mizan::client]` function in the program (they register
 /// themselves; `.functions(mizan::functions![todo_list, …])` would pick a subset), with the
 /// pool as shared state for `cx.state::<SqlitePool>()`, the sign-in limits, and Mizan's
-/// own authentication: session cookies for the users in the `users` table, and an origin
+/// own authentication: session cookies for the users in the `users` table, an origin
 /// cache in memory (32 MiB): the `cache = 5` contexts are answered without a query until
 /// they expire or a mutation invalidates them (one process: with several, use
-/// `Cache::redis(url).secret(…)`, feature `redis`).
+/// `Cache::redis(url).secret(…)`, feature `redis`), and the WebSocket channel
+/// (`/api/mizan/ws/`): every change is pushed to the other users' pages that show what it
+/// hit.
 ///
 /// Building it fails when the function graph has errors; `mizan check` lists them without
 /// starting the server.
@@ -39,6 +42,7 @@ pub fn builder(pool: SqlitePool) -> Builder {
         .state(LoginLimits::default())
         .auth(auth)
         .cache(Cache::memory(32 << 20))
+        .websocket(WebSocket::new())
 }
 
 /// Everything the server answers: Mizan's routes (`/api/mizan/…`, the plain HTML page at

@@ -23,7 +23,9 @@ export default defineConfig({
   build: { outDir: "dist", emptyOutDir: true },
   server: {
     proxy: {
-      "/api": "http://127.0.0.1:3000",
+      // `ws`: the WebSocket channel too. The Host header is kept, so the socket's Origin (this
+      // dev server) is the site's own for the server's check (PROTOCOL.md §17.1).
+      "/api": { target: "http://127.0.0.1:3000", ws: true, changeOrigin: false },
       "/todos": "http://127.0.0.1:3000",
     },
   },

@@ -90,3 +90,5 @@ export function useCall<A, R>(c: CallDescriptor<A, R>, options?: CallOptions<A, 
   observer.setOptions(c, options);
   return useSyncExternalStore(observer.subscribe, observer.getResult, observer.getResult);
 }
+
+export { useChannel } from "./use-channel";

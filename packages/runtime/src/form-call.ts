@@ -35,8 +35,8 @@ export async function post<A extends object>(
 ): Promise<unknown> {
   const multipart = hasFile(args);
   // (private members of the same package: one build renames them alike)
-  const internal = client as unknown as { base_(): string };
-  const url = internal.base_() + "/call/" + c.fn + "/" + (validate ? "?validate=1" : "");
+  const internal = client as unknown as { options_: { baseUrl?: string } };
+  const url = (internal.options_.baseUrl ?? "/api/mizan") + "/call/" + c.fn + "/" + (validate ? "?validate=1" : "");
   const cause = (validate ? "validate:" : "mutation:") + c.fn;
   if (!multipart) {
     if (!validate) return client.call(c, args, { settle });

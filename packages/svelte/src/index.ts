@@ -7,5 +7,6 @@
  * effect is destroyed, so there is nothing to destroy by hand. No stores.
  */
 export { Call, ContextQuery, type ContextQueryOptions, getMizan, setMizan } from "./mizan.svelte";
+export { useChannel } from "./channel.svelte";
 export { MizanError, skipToken, keepPreviousData } from "@mizan/runtime";
 export type { CallCallbacks, CallOptions, CallState, ContextResult, SkipToken } from "@mizan/runtime";

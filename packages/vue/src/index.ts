@@ -15,5 +15,6 @@ export {
   useContextQuery,
   useMizan,
 } from "./composables";
+export { useChannel } from "./use-channel";
 export { MizanError, skipToken, keepPreviousData } from "@mizan/runtime";
 export type { CallCallbacks, CallOptions, CallState, ContextResult, SkipToken } from "@mizan/runtime";

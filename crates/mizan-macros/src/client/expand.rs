@@ -151,6 +151,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         _ => quote!(),
     };
     let private = options.private;
+    let websocket = options.websocket;
     let route = match &options.route {
         Some(r) => quote!(::core::option::Option::Some(#r)),
         None => quote!(::core::option::Option::None),
@@ -252,6 +253,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 methods: &[#( #methods ),*],
                 rev: #rev,
                 cache: #cache,
+                websocket: #websocket,
                 call: __call,
                 schema: __schema,
             };

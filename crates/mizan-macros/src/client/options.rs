@@ -41,6 +41,7 @@ pub(crate) struct Options {
     /// `validate = path`: an async check of the decoded arguments, run before the
     /// function and on its own by validate-only calls.
     pub(crate) validate: Option<Path>,
+    pub(crate) websocket: bool,
 }
 
 impl Parse for Options {
@@ -57,9 +58,9 @@ impl Parse for Options {
                 ));
             }
             seen.push(name.clone());
-            // `query` and `private` may stand alone as flags.
+            // `query`, `private` and `websocket` may stand alone as flags.
             let flag = input.is_empty() || input.peek(Token![,]);
-            if !flag || !matches!(name.as_str(), "query" | "private") {
+            if !flag || !matches!(name.as_str(), "query" | "private" | "websocket") {
                 input.parse::<Token![=]>()?;
             }
             match name.as_str() {
@@ -86,13 +87,7 @@ impl Parse for Options {
                 "rev" => o.rev = Some(input.parse::<LitInt>()?.base10_parse()?),
                 "validate" => o.validate = Some(input.parse()?),
                 "cache" => o.cache = Some((key.span(), input.parse::<LitInt>()?.base10_parse()?)),
-                "websocket" => {
-                    return Err(syn::Error::new(
-                        key.span(),
-                        "`websocket` is not built yet: it arrives with the WebSocket channel issue; \
-                         remove it for now",
-                    ));
-                }
+                "websocket" => o.websocket = flag || input.parse::<LitBool>()?.value,
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),

@@ -29,6 +29,10 @@ pub struct SchemaDocument {
     /// client and backend must agree on (spec/PROTOCOL.md §9). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthDoc>,
+    /// The WebSocket channel at `{base}/ws/` (spec/PROTOCOL.md §16), when the API serves
+    /// it: its custom channels. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketDoc>,
     /// Shared JSON Schema definitions, referred to as `#/$defs/<name>`.
     #[serde(rename = "$defs", default)]
     pub defs: BTreeMap<String, Value>,
@@ -79,6 +83,22 @@ pub struct ContextDoc {
     pub source: Option<Source>,
 }
 
+/// The WebSocket channel of an API.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebSocketDoc {
+    /// Custom channels by name.
+    pub channels: BTreeMap<String, ChannelDoc>,
+}
+
+/// One custom channel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelDoc {
+    /// The JSON Schema of its messages' payload (`$ref`s into `$defs`).
+    pub payload: Value,
+    /// Whether clients may publish on it (the server always may).
+    pub publish: bool,
+}
+
 /// One function.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunctionDoc {
@@ -116,9 +136,17 @@ pub struct FunctionDoc {
     pub rev: u32,
     /// `cache` in seconds.
     pub cache: Option<u32>,
+    /// `websocket = true`: also callable over the WebSocket channel. Absent when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub websocket: bool,
     /// Where it is defined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Query or mutation.
@@ -185,6 +213,7 @@ impl SchemaDocument {
             contexts: BTreeMap::new(),
             functions,
             auth: None,
+            websocket: None,
             defs: BTreeMap::new(),
         };
         merge_defs(&mut doc, input_defs, output_defs);

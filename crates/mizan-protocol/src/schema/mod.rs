@@ -6,8 +6,8 @@ mod openapi;
 mod types;
 
 pub use document::{
-    AuthDoc, ContextDoc, CsrfDoc, FunctionDoc, Kind, ReturnPath, RouteDoc, SCHEMA_VERSION,
-    SchemaDocument, Source, arg_properties,
+    AuthDoc, ChannelDoc, ContextDoc, CsrfDoc, FunctionDoc, Kind, ReturnPath, RouteDoc,
+    SCHEMA_VERSION, SchemaDocument, Source, WebSocketDoc, arg_properties,
 };
 pub use lint::{Diagnostic, Level, lint};
 pub use openapi::openapi;

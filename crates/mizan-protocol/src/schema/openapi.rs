@@ -474,6 +474,7 @@ mod tests {
             route: None,
             rev: 0,
             cache: None,
+            websocket: false,
             source: None,
         }
     }

@@ -206,6 +206,29 @@ impl Csrf {
         }
     }
 
+    /// The `Origin` of a WebSocket upgrade (cross-site WebSocket hijacking): a browser always
+    /// sends it, and it must be the site's own or a trusted one, whatever the credentials; a
+    /// client that sends none is not a browser and carries no ambient credential of a
+    /// victim. `rules` is `None` for an API without Mizan's `Auth`: then the site's own
+    /// origin is the `Host` in either scheme.
+    pub(crate) fn check_websocket_origin(rules: Option<&Self>, parts: &Parts) -> Result<()> {
+        if !parts.headers.contains_key(ORIGIN) {
+            return Ok(());
+        }
+        let allowed = match rules {
+            Some(rules) => rules.origin_allowed(parts),
+            None => request_origin(parts).is_some_and(|origin| {
+                let http = Csrf::default().https(false);
+                http.is_own(parts, &origin) || Csrf::default().is_own(parts, &origin)
+            }),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(failed("the Origin of the WebSocket upgrade is not trusted"))
+        }
+    }
+
     /// `Origin` is the site's own or a trusted one.
     fn origin_allowed(&self, parts: &Parts) -> bool {
         let Some(origin) = request_origin(parts) else {

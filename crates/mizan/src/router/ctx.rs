@@ -82,25 +82,7 @@ async fn fetch(
     .map_err(Error::param)?;
     // A value its parameter's type cannot hold fails whatever its spelling: answered here,
     // not redirected first.
-    if let Some((name, value, types)) = params.as_map().iter().find_map(|(k, v)| {
-        let types = ctx.param_types.get(k)?;
-        (!types.admits(v)).then_some((k, v, types))
-    }) {
-        let wanted = types.describe();
-        return Err(Error::bad_field(
-            name.clone(),
-            format!("parameter `{name}` must be {wanted}, not `{value}`"),
-        ));
-    }
-    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
-        return Err(Error::bad_field(
-            missing.clone(),
-            format!(
-                "missing parameter `{missing}`; context `{}` requires it",
-                ctx.name
-            ),
-        ));
-    }
+    check_params(ctx, &params)?;
     // One URL per instance: any other spelling of the same parameters is redirected to the
     // canonical one, so that every cache holds one copy and a purge cannot miss it.
     let canonical = params.to_query();
@@ -217,7 +199,10 @@ async fn compute(shared: &Shared, ctx: &CtxEntry, cx: &Cx, args: Arc<Value>) -> 
         .into_iter()
         .map(|i| checked(shared, &ctx.name, i))
         .collect();
-    let added = shared.sink.emit(&ctx.name, added).await;
+    let added = shared
+        .sink
+        .emit(&ctx.name, cx.caller().map(|i| i.id.as_str()), added)
+        .await;
     Ok(Computed {
         body,
         added,
@@ -283,7 +268,32 @@ fn reads_caller(shared: &Shared, ctx: &CtxEntry, cx: &Cx) -> bool {
     true
 }
 
-fn unknown_param(ctx: &CtxEntry, param: &str) -> String {
+/// Checks decoded parameters against the context: each value of a type its parameter
+/// admits, every required parameter present. (Unknown names are refused while decoding.)
+pub(crate) fn check_params(ctx: &CtxEntry, params: &Params) -> Result<()> {
+    if let Some((name, value, types)) = params.as_map().iter().find_map(|(k, v)| {
+        let types = ctx.param_types.get(k)?;
+        (!types.admits(v)).then_some((k, v, types))
+    }) {
+        let wanted = types.describe();
+        return Err(Error::bad_field(
+            name.clone(),
+            format!("parameter `{name}` must be {wanted}, not `{value}`"),
+        ));
+    }
+    if let Some(missing) = ctx.required.iter().find(|p| params.get(p).is_none()) {
+        return Err(Error::bad_field(
+            missing.clone(),
+            format!(
+                "missing parameter `{missing}`; context `{}` requires it",
+                ctx.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn unknown_param(ctx: &CtxEntry, param: &str) -> String {
     let takes = if ctx.param_list.is_empty() {
         "no parameters".to_owned()
     } else {

@@ -39,11 +39,14 @@ pub(crate) struct Shared {
     pub(crate) sink: Sink,
     /// The origin cache, when configured (the sink holds it too, to purge).
     pub(crate) cache: Option<Arc<crate::cache::OriginCache>>,
+    /// The WebSocket channel, when [`Builder::websocket`](crate::Builder::websocket)
+    /// turned it on.
+    pub(crate) ws: Option<Arc<crate::ws::Hub>>,
 }
 
 pub(crate) fn build(shared: &Arc<Shared>) -> Router {
     let base = shared.base_path.clone();
-    let mut router = Router::new()
+    let mut router: Router<Arc<Shared>> = Router::new()
         .route(
             &format!("{base}/ctx/{{name}}/"),
             get(ctx::handle).fallback(|| async { Error::method_not_allowed("GET, HEAD") }),
@@ -52,6 +55,12 @@ pub(crate) fn build(shared: &Arc<Shared>) -> Router {
             &format!("{base}/call/{{name}}/"),
             post(call::handle).fallback(|| async { Error::method_not_allowed("POST") }),
         );
+    if shared.ws.is_some() {
+        router = router.route(
+            &format!("{base}/ws/"),
+            get(crate::ws::handle).fallback(|| async { Error::method_not_allowed("GET") }),
+        );
+    }
     // Unknown URLs under Mizan's own prefixes answer in the protocol's shape. With an
     // empty base path that is only `/ctx/…` and `/call/…`: everything else is the app's,
     // and its own fallback must run (`/favicon.ico` is not Mizan's 404).

@@ -179,7 +179,10 @@ pub(crate) async fn invalidations(
             .into_iter()
             .map(|i| checked(shared, function, i)),
     );
-    shared.sink.emit(function, list).await
+    shared
+        .sink
+        .emit(function, cx.caller().map(|i| i.id.as_str()), list)
+        .await
 }
 
 /// Applies the scoping rule of [`scoped`] to an invalidation added with `cx.invalidate`.

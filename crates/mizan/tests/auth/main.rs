@@ -7,6 +7,9 @@ mod jwt;
 mod mwt;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 mod sessions;
 
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 import { MizanClient } from "@mizan/runtime";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
+import { live } from "@mizan/runtime/ws";
 import { mount } from "svelte";
 
 import Root from "./Root.svelte";
@@ -13,6 +14,9 @@ const client = new MizanClient({
 });
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
+// A change made by anyone else (another user, another browser) is pushed over the WebSocket
+// channel and refetches what it hit on this page: invalidations only, never their data.
+live(client);
 
 // In development, the devtools panel lists the entries and, for every fetch, what caused it
 // (which mutation, in this tab or another). Mounted before the first render, so that it sees

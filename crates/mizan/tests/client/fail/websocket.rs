@@ -1,4 +1,4 @@
-#[mizan::client(websocket = true)]
+#[mizan::client(websocket = 1)]
 async fn live() -> mizan::Result<u8> {
     Ok(1)
 }
