@@ -61,7 +61,7 @@ pub use page::Page;
 
 use page::Preloader;
 use pool::Pool;
-use shell::Shell;
+use shell::ShellFile;
 
 /// The response header that says how a page was made: `rendered` or `fallback`.
 pub const SSR_HEADER: &str = "x-mizan-ssr";
@@ -71,7 +71,7 @@ pub const SSR_HEADER: &str = "x-mizan-ssr";
 #[derive(Debug, Clone)]
 pub struct Ssr {
     pool: Arc<Pool>,
-    shell: Option<Arc<Shell>>,
+    shell: Option<Arc<ShellFile>>,
     preloader: Option<Preloader>,
 }
 
@@ -122,7 +122,7 @@ impl Ssr {
     /// first worker that does not start.
     pub async fn start(config: SsrConfig) -> Result<Self, SsrError> {
         let shell = match &config.shell {
-            Some(path) => Some(Arc::new(Shell::load(path)?)),
+            Some(path) => Some(Arc::new(ShellFile::load(path)?)),
             None => None,
         };
         let pool = Pool::start(config).await?;
@@ -222,7 +222,7 @@ impl Ssr {
             Ok(rendered) => rendered,
             Err(e) => return strict_error(&e),
         };
-        let html = shell.assemble(&rendered.head, &data, &rendered.html);
+        let html = shell.get().assemble(&rendered.head, &data, &rendered.html);
         let (how, cache) = match rendered.fallback {
             None => ("rendered", "private, no-cache"),
             Some(_) => ("fallback", "no-store"),

@@ -1,6 +1,8 @@
 //! The HTML shell a page is assembled in, and the page data script.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -11,6 +13,47 @@ pub(crate) const HEAD: &str = "<!--ssr-head-->";
 /// Where the rendered markup goes.
 pub(crate) const OUTLET: &str = "<!--ssr-outlet-->";
 
+/// The shell file: parsed at start, and again whenever its modification time changes (the
+/// front end was rebuilt: the page must name the new asset files).
+#[derive(Debug)]
+pub(crate) struct ShellFile {
+    path: PathBuf,
+    current: Mutex<(Option<SystemTime>, Arc<Shell>)>,
+}
+
+impl ShellFile {
+    pub(crate) fn load(path: &Path) -> Result<Self, SsrError> {
+        let modified = modified(path);
+        Ok(Self {
+            path: path.to_owned(),
+            current: Mutex::new((modified, Arc::new(Shell::load(path)?))),
+        })
+    }
+
+    /// The shell as the file is now; the previous one (with a warning) when the new file is
+    /// unreadable or lacks a marker.
+    pub(crate) fn get(&self) -> Arc<Shell> {
+        let Ok(mut current) = self.current.lock() else {
+            return Arc::new(Shell::empty());
+        };
+        let now = modified(&self.path);
+        if now != current.0 {
+            match Shell::load(&self.path) {
+                Ok(shell) => *current = (now, Arc::new(shell)),
+                Err(e) => {
+                    tracing::warn!("kept the previous HTML shell: {e}");
+                    current.0 = now;
+                }
+            }
+        }
+        Arc::clone(&current.1)
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 /// The shell, split at its two markers.
 #[derive(Debug, Clone)]
 pub(crate) struct Shell {
@@ -20,6 +63,14 @@ pub(crate) struct Shell {
 }
 
 impl Shell {
+    fn empty() -> Self {
+        Self {
+            before_head: String::new(),
+            before_outlet: String::new(),
+            after_outlet: String::new(),
+        }
+    }
+
     pub(crate) fn load(path: &Path) -> Result<Self, SsrError> {
         let text = std::fs::read_to_string(path).map_err(|source| SsrError::File {
             what: "the HTML shell",

@@ -137,3 +137,26 @@ async fn strict_mode_serves_the_error_and_its_stack() {
     assert!(body.contains("boom from the page"), "{body}");
     assert!(body.contains("bundle.mjs"), "{body}");
 }
+
+#[tokio::test]
+async fn a_rebuilt_shell_is_picked_up_without_a_restart() {
+    let shell = support::private_copy("shell.html");
+    let ssr = Ssr::start(support::config(support::fixture("bundle.mjs"), 1).shell(&shell))
+        .await
+        .expect("starts");
+    let app = Router::new().route("/", get(ssr.page(|_| Page::new())));
+    let (_, page) = get_page(&app, "", None).await;
+    assert!(page.contains("/main.js"), "{page}");
+    // A new build names new asset files (modification times are compared: make it differ).
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let rebuilt = std::fs::read_to_string(&shell)
+        .expect("read")
+        .replace("/main.js", "/main-2.js");
+    std::fs::write(&shell, rebuilt).expect("rebuild");
+    let (_, page) = get_page(&app, "", None).await;
+    assert!(page.contains("/main-2.js"), "{page}");
+    // A broken rebuild (no markers) keeps the previous shell.
+    std::fs::write(&shell, "<html></html>").expect("break");
+    let (_, page) = get_page(&app, "", None).await;
+    assert!(page.contains("/main-2.js"), "{page}");
+}
