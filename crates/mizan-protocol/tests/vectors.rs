@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
-const FEATURES: [&str; 7] = [
+/// (`ssr-frame` and `page-data` are the SSR bridge's: crates/mizan-ssr runs them.)
+const FEATURES: [&str; 9] = [
     "canonical-json",
     "params-encode",
     "params-decode",
@@ -23,6 +24,8 @@ const FEATURES: [&str; 7] = [
     "invalidate-header",
     "normalize",
     "mwt",
+    "ssr-frame",
+    "page-data",
 ];
 
 fn spec() -> PathBuf {

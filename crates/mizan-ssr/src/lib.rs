@@ -63,6 +63,41 @@ use page::Preloader;
 use pool::Pool;
 use shell::ShellFile;
 
+/// The codecs the shared test vectors (spec/vectors/ssr-frame.json, page-data.json) check.
+/// Not part of the API.
+#[doc(hidden)]
+pub mod __vectors {
+    use serde_json::Value;
+
+    /// Encodes one frame.
+    pub async fn encode_frame(message: &Value, blob: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = crate::frame::write(&mut out, message, blob).await;
+        out
+    }
+
+    /// Decodes one frame, or names its error kind (`too_large`, `not_json`, `closed`).
+    pub async fn decode_frame(mut bytes: &[u8]) -> Result<(Value, Vec<u8>), String> {
+        use crate::frame::FrameError;
+        crate::frame::read(&mut bytes)
+            .await
+            .map(|f| (f.message, f.blob))
+            .map_err(|e| {
+                match e {
+                    FrameError::TooLarge(..) => "too_large",
+                    FrameError::NotJson(_) => "not_json",
+                    FrameError::Closed | FrameError::Io(_) => "closed",
+                }
+                .to_owned()
+            })
+    }
+
+    /// The page data script.
+    pub fn page_data_script(data: &Value) -> String {
+        crate::shell::data_script(data)
+    }
+}
+
 /// The response header that says how a page was made: `rendered` or `fallback`.
 pub const SSR_HEADER: &str = "x-mizan-ssr";
 

@@ -3,8 +3,9 @@
 // the blob's length, unsigned 32-bit big-endian — then a JSON-RPC 2.0 message (UTF-8) and the
 // blob (a render's HTML, raw UTF-8: a large page is never escaped into a JSON string).
 
-/** The largest JSON part or blob a peer accepts; anything larger is a broken stream. */
-export const MAX_PART = 256 * 1024 * 1024;
+/** The largest JSON part and blob a peer accepts; anything larger is a broken stream. */
+export const MAX_JSON = 16 * 1024 * 1024;
+export const MAX_BLOB = 256 * 1024 * 1024;
 
 export interface Frame {
   message: Record<string, unknown>;
@@ -33,7 +34,7 @@ export class FrameReader {
       if (this.buffered.length < 8) return frames;
       const jsonLength = this.buffered.readUInt32BE(0);
       const blobLength = this.buffered.readUInt32BE(4);
-      if (jsonLength > MAX_PART || blobLength > MAX_PART) throw new Error(`a frame of ${jsonLength} + ${blobLength} bytes is over the limit`);
+      if (jsonLength > MAX_JSON || blobLength > MAX_BLOB) throw new Error(`a frame of ${jsonLength} + ${blobLength} bytes is over the limit`);
       const end = 8 + jsonLength + blobLength;
       if (this.buffered.length < end) return frames;
       const message: unknown = JSON.parse(this.buffered.subarray(8, 8 + jsonLength).toString("utf8"));
