@@ -69,7 +69,10 @@ fn in_process(program: &Path, rows: usize, renders: usize) -> anyhow::Result<Sta
         .output()
         .with_context(|| format!("running {}", program.display()))?;
     if !out.status.success() {
-        bail!("inprocess.mjs failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "inprocess.mjs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let v: Value = serde_json::from_slice(&out.stdout)?;
     let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
@@ -88,7 +91,9 @@ async fn recovery(ssr: &Ssr) -> anyhow::Result<Duration> {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let pid = *ssr.worker_pids().first().context("no worker")?;
         let start = Instant::now();
-        Command::new("kill").args(["-KILL", &pid.to_string()]).status()?;
+        Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()?;
         loop {
             if ssr.render(input(10)).await?.fallback.is_none() {
                 break;
@@ -122,7 +127,9 @@ async fn main() -> anyhow::Result<()> {
         ("Node", Runtime::Node, PathBuf::from("node")),
         ("Bun", Runtime::Bun, bun),
     ];
-    println!("| runtime | rows | bridge p50 µs | in-process p50 µs | p50 ratio | bridge p99 µs | in-process p99 µs | p99 ratio | bridge renders/s | in-process renders/s |");
+    println!(
+        "| runtime | rows | bridge p50 µs | in-process p50 µs | p50 ratio | bridge p99 µs | in-process p99 µs | p99 ratio | bridge renders/s | in-process renders/s |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut recoveries = Vec::new();
     for (name, runtime, program) in runtimes {

@@ -39,6 +39,9 @@ pub enum SsrError {
     /// The first worker did not start.
     #[error("the SSR worker did not start: {0}")]
     Start(#[from] StartError),
+    /// A template of [`Ssr::render_template`](crate::Ssr::render_template) failed.
+    #[error("template: {0}")]
+    Template(String),
     /// A render failed in strict mode (the error a fallback page would have hidden).
     #[error("server-side rendering failed ({reason}): {message}\n{stack}")]
     Render {

@@ -41,6 +41,8 @@ mod metrics;
 mod page;
 mod pool;
 mod shell;
+#[cfg(feature = "minijinja")]
+mod template;
 mod worker;
 
 use std::future::Future;

@@ -62,6 +62,16 @@ async fn app(config: SsrConfig) -> Router {
 }
 
 async fn get_page(app: &Router, query: &str, token: Option<&str>) -> (http::HeaderMap, String) {
+    let (status, headers, body) = fetch(app, query, token).await;
+    assert_eq!(status, StatusCode::OK);
+    (headers, body)
+}
+
+async fn fetch(
+    app: &Router,
+    query: &str,
+    token: Option<&str>,
+) -> (StatusCode, http::HeaderMap, String) {
     let mut request = Request::get(format!("/?{query}"));
     if let Some(token) = token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -71,10 +81,19 @@ async fn get_page(app: &Router, query: &str, token: Option<&str>) -> (http::Head
         .oneshot(request.body(Body::empty()).expect("request"))
         .await
         .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
+    let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
-    (headers, String::from_utf8(body.to_vec()).expect("utf-8"))
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        headers,
+        String::from_utf8(body.to_vec()).expect("utf-8"),
+    )
 }
 
 /// The page data embedded in `page`.
@@ -99,9 +118,16 @@ async fn preloads_are_embedded_under_the_kernel_keys_with_the_callers_guards() {
     let todos = &data["todos?project=1"];
     assert_eq!(todos["context"], "todos");
     assert_eq!(todos["params"], serde_json::json!({"project": 1}));
-    assert_eq!(todos["data"]["todo_list"][0]["title"], "</script><script>alert(1)</script>");
+    assert_eq!(
+        todos["data"]["todo_list"][0]["title"],
+        "</script><script>alert(1)</script>"
+    );
     assert_eq!(todos["stale"], false);
-    assert!(todos["updatedAt"].as_u64().is_some_and(|t| t > 1_700_000_000_000));
+    assert!(
+        todos["updatedAt"]
+            .as_u64()
+            .is_some_and(|t| t > 1_700_000_000_000)
+    );
     assert_eq!(data["secrets"]["data"]["secret"], "secret of alice");
     // The worker got the same data (the fixture prints it) and rendered into the outlet.
     assert!(page.contains("<div id=\"root\"><p id=\"who\">"), "{page}");
@@ -123,17 +149,17 @@ async fn a_failed_render_serves_the_shell_with_the_data_and_is_never_cached() {
     assert_eq!(headers[mizan_ssr::SSR_HEADER], "fallback");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
     assert!(page.contains("<div id=\"root\"></div>"), "{page}");
-    assert_eq!(page_data(&page)["secrets"]["data"]["secret"], "secret of alice");
+    assert_eq!(
+        page_data(&page)["secrets"]["data"]["secret"],
+        "secret of alice"
+    );
 }
 
 #[tokio::test]
 async fn strict_mode_serves_the_error_and_its_stack() {
     let app = app(support::config(support::fixture("bundle.mjs"), 1).strict(true)).await;
-    let request = Request::get("/?throw").body(Body::empty()).expect("request");
-    let response = app.oneshot(request).await.expect("infallible");
-    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body = response.into_body().collect().await.expect("body").to_bytes();
-    let body = String::from_utf8_lossy(&body);
+    let (status, _, body) = fetch(&app, "throw", None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("boom from the page"), "{body}");
     assert!(body.contains("bundle.mjs"), "{body}");
 }

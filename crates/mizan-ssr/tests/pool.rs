@@ -356,15 +356,26 @@ async fn under_concurrent_load_with_faults_every_request_is_answered_and_the_poo
 async fn bun_runs_the_same_worker_through_the_same_faults() {
     // Bun is a dev dependency of the repository (npm ci installs node_modules/.bin/bun).
     let config = config(fixture("bundle.mjs"), 1).runtime(mizan_ssr::Runtime::Bun);
-    let ssr = Ssr::start(config).await.expect("Bun starts (npm ci installs it)");
+    let ssr = Ssr::start(config)
+        .await
+        .expect("Bun starts (npm ci installs it)");
     let mut page = input(json!({}));
     page.identity = json!({"name": "bun"});
     let out = ssr.render(page).await.expect("renders");
     assert!(out.html.contains("<p id=\"who\">bun</p>"), "{}", out.html);
-    assert_eq!(render(&ssr, json!({"mode": "throw"})).await.fallback, Some(FallbackReason::Error));
-    assert_eq!(render(&ssr, json!({"mode": "hang"})).await.fallback, Some(FallbackReason::Timeout));
+    assert_eq!(
+        render(&ssr, json!({"mode": "throw"})).await.fallback,
+        Some(FallbackReason::Error)
+    );
+    assert_eq!(
+        render(&ssr, json!({"mode": "hang"})).await.fallback,
+        Some(FallbackReason::Timeout)
+    );
     all_idle(&ssr).await;
-    assert_eq!(render(&ssr, json!({"mode": "crash"})).await.fallback, Some(FallbackReason::Crash));
+    assert_eq!(
+        render(&ssr, json!({"mode": "crash"})).await.fallback,
+        Some(FallbackReason::Crash)
+    );
     all_idle(&ssr).await;
     assert_eq!(render(&ssr, json!({})).await.fallback, None);
 }

@@ -10,8 +10,9 @@ fn vectors(feature: &str) -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../spec/vectors")
         .join(format!("{feature}.json"));
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("the vector file"))
-        .expect("JSON");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the vector file"))
+            .expect("JSON");
     assert_eq!(file["feature"], feature);
     file["vectors"].as_array().expect("vectors").clone()
 }
@@ -37,7 +38,8 @@ async fn ssr_frame_vectors() {
             Some(kind) => assert_eq!(decoded.err().as_deref(), Some(kind), "{what}"),
             None => {
                 let blob = v["blob"].as_str().expect("blob");
-                let encoded = mizan_ssr::__vectors::encode_frame(&v["message"], blob.as_bytes()).await;
+                let encoded =
+                    mizan_ssr::__vectors::encode_frame(&v["message"], blob.as_bytes()).await;
                 assert_eq!(hex(&encoded), v["hex"].as_str().expect("hex"), "{what}");
                 let (message, decoded_blob) = decoded.expect(what);
                 assert_eq!(message, v["message"], "{what}");
