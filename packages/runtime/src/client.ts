@@ -3,6 +3,7 @@ import { hits } from "./hits";
 import { decodeInvalidateHeader } from "./invalidate-header";
 import { MizanError } from "./mizan-error";
 import { replaceEqualDeep } from "./replace-equal-deep";
+import type { SkipToken } from "./skip-token";
 import type {
   CallDescriptor,
   Cause,
@@ -27,22 +28,20 @@ interface Entry extends ContextDescriptor<Params, unknown> {
   /** one wrapper per subscription, passive ones (`enabled: false`) included: they see changes
    *  but never fetch */
   listeners_: Set<() => void>;
-  /** how many subscriptions are active (not passive): the entry is on screen */
+  /** how many subscriptions are active (not passive): the entry is on screen (observed) */
   active_: number;
   /** the in-flight fetch, shared by every caller (dedupe) */
   inFlight_?: Promise<unknown> | undefined;
-  /** aborts the in-flight fetch (GC, an invalidation that restarts it); replaced by every
-   *  fetch and cleared by GC, so a response whose controller is no longer this one is dropped */
+  /** aborts the in-flight fetch (GC, an invalidation that restarts it), replaced by every
+   *  fetch: a fetch whose signal was aborted is superseded, its response dropped */
   abort_?: AbortController | undefined;
   /** invalidated since the last fetch started: the next one must not be answered from the
    *  browser's HTTP cache (context responses may carry max-age) */
   revalidate_?: boolean;
   gcTimer_?: ReturnType<typeof setTimeout>;
+  /** invalidated in the current round (one microtask), not refetched yet */
+  pending_?: boolean;
 }
-
-/** An invalidation waiting for its round: why, and how many context responses' run-time
- *  invalidations led to it (loop detection). */
-type Pending = [cause: Cause, depth: number];
 
 /** Optimistic updates recorded during a mutation: the state before, the data after. */
 type Recording = Map<Entry, [before: EntryState<unknown>, after: unknown]>;
@@ -95,9 +94,6 @@ const read = async (res: Response, signal?: AbortSignal | null): Promise<any> =>
 export const differs = (patch: object, object: object) =>
   Object.entries(patch).some(([k, v]) => (object as Record<string, unknown>)[k] !== v);
 
-/** Whether an entry has an active (fetching) observer: it is on screen. */
-const observed = (entry: Entry) => entry.active_ > 0;
-
 /** Whether a first observer must fetch: no data yet, an error, or invalidated since. */
 export const needsFetch = (state: EntryState<unknown>) => state.status != "success" || state.stale;
 
@@ -114,25 +110,23 @@ const freeze = <T>(value: T): T => {
 export class MizanClient {
   /** context name → key → entry: a scoped invalidation looks at its context's entries only */
   private entries_ = new Map<string, Map<string, Entry>>();
-  /** the entries hit by the invalidations of the current round (one microtask) */
-  private round_ = new Map<Entry, Pending>();
   /** tombstones: context name → Date.now() of its latest invalidation */
   /** @internal */ invalidatedAt_ = new Map<string, number>();
   private events_ = new Set<[keyof MizanEvents, (event: never) => void]>();
   /** the CSRF token of the latest 401 that dropped every entry */
-  private ended_: string | undefined;
+  private declare ended_: string | undefined;
   /** how many times the identity changed: observers drop data kept from before */
   /** @internal */ identity_ = 0;
   /** setData() calls of an optimistic update in progress */
-  private recording_: Recording | undefined;
-  private options_: ClientOptions;
+  private declare recording_: Recording | undefined;
+  private declare options_: ClientOptions;
 
   constructor(options: ClientOptions = {}) {
     this.options_ = options;
     if (!isServer) {
       const refetchObserved = (cause: Cause) => () =>
         document.visibilityState != "hidden" &&
-        this.each_((entry) => observed(entry) && !entry.inFlight_ && this.start_(entry, cause));
+        this.each_((entry) => entry.active_ && !entry.inFlight_ && this.start_(entry, cause));
       if (options.refetchOnFocus ?? true)
         for (const type of ["focus", "visibilitychange"]) addEventListener(type, refetchObserved("focus"));
       if (options.refetchOnReconnect ?? true) addEventListener("online", refetchObserved("reconnect"));
@@ -140,18 +134,9 @@ export class MizanClient {
   }
 
   /** The entry's current state; a constant pending state for an entry the client does not
-   *  hold (reading never creates an entry). */
-  getState<P extends Params, D>(d: ContextDescriptor<P, D>): EntryState<D> {
-    return (this.find_(d)?.state_ ?? INITIAL) as EntryState<D>;
-  }
-
-  /** Every entry the client holds (for the devtools). */
-  entries(): { key: string; context: string; params: Params; state: EntryState<unknown>; observers: number }[] {
-    const out: ReturnType<MizanClient["entries"]> = [];
-    this.each_(({ key, context, params, state_: state, listeners_ }) =>
-      out.push({ key, context, params, state, observers: listeners_.size }),
-    );
-    return out;
+   *  hold (reading never creates an entry), and for skipToken. */
+  getState<P extends Params, D>(d: ContextDescriptor<P, D> | SkipToken): EntryState<D> {
+    return (this.find_(d as ContextDescriptor<P, D>)?.state_ ?? INITIAL) as EntryState<D>; // (a symbol has no .context)
   }
 
   /** Observe an entry. The first active observer of an entry without fresh data (pending,
@@ -178,12 +163,6 @@ export class MizanClient {
     return (entry.inFlight_ ?? this.start_(entry, cause)) as Promise<D>;
   }
 
-  /** The data of a fresh entry without a request; otherwise fetch() (prefetching). */
-  async ensure<P extends Params, D>(d: ContextDescriptor<P, D>): Promise<D> {
-    const entry = this.entry_(d);
-    return needsFetch(entry.state_) || entry.inFlight_ ? this.fetch(d) : (entry.state_.data as D);
-  }
-
   /** Replace an entry's data (creating the entry): a value, or an updater of the current data
    *  (`undefined` before the first success); returning `undefined` changes nothing. The entry
    *  becomes `success`; the next invalidation refetches the server's truth. Used by optimistic
@@ -205,7 +184,7 @@ export class MizanClient {
    *  rejects with a MizanError either way. */
   call<A, R>(c: CallDescriptor<A, R>, args: A, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<R> {
     return this.post_(
-      this.base_() + "/call/" + c.fn + "/",
+      (this.options_.baseUrl ?? "/api/mizan") + "/call/" + c.fn + "/",
       { method: "POST", body: canonicalJson(args ?? {}), signal: options.signal },
       c.view,
       "mutation:" + c.fn,
@@ -223,7 +202,7 @@ export class MizanClient {
 
   /** Apply the X-Mizan-Invalidate header of any response (rejects when it is malformed). */
   applyHeaders(headers: Headers, cause: Cause = "client"): Promise<void> {
-    return this.applyHeader_(headers, cause);
+    return this.invalidate_(headers, cause);
   }
 
   /** Listen to kernel events (devtools, logging, cross-tab): `fetch`, `success`, `error`,
@@ -236,12 +215,6 @@ export class MizanClient {
   }
 
   // ------------------------------------------------------------------------- internals
-
-  /** @internal Whether an entry has an active observer (a fetch on first observe is done). */
-  observed_(d: ContextDescriptor<Params, unknown>): boolean {
-    const entry = this.find_(d);
-    return !!entry && observed(entry);
-  }
 
   /** @internal Runs `apply` (a mutation's optimistic update) recording its setData() calls;
    *  returns the rollback: each entry it changed gets its previous state back, unless newer
@@ -259,10 +232,6 @@ export class MizanClient {
       });
   }
 
-  private base_() {
-    return this.options_.baseUrl ?? "/api/mizan";
-  }
-
   /** @internal */ each_(visit: (entry: Entry) => unknown) {
     this.entries_.forEach((entries) => entries.forEach(visit));
   }
@@ -271,7 +240,7 @@ export class MizanClient {
     this.events_.forEach(([t, listener]) => t == type && guard(listener as (event: MizanEvents[T]) => void, event));
   }
 
-  private find_(d: ContextDescriptor<Params, unknown>): Entry | undefined {
+  /** @internal */ find_(d: ContextDescriptor<Params, unknown>): Entry | undefined {
     return this.entries_.get(d.context)?.get(d.key);
   }
 
@@ -290,7 +259,8 @@ export class MizanClient {
           state_: INITIAL,
           listeners_: new Set(),
           active_: 0,
-          revalidate_: Date.now() - (this.invalidatedAt_.get(context) ?? -Infinity) < (this.options_.tombstoneTime ?? 3e5),
+          // invalidated after now − tombstoneTime (`undefined`, never invalidated, is not greater)
+          revalidate_: this.invalidatedAt_.get(context)! > Date.now() - (this.options_.tombstoneTime ?? 3e5),
         }),
       );
       this.gc_(entry);
@@ -306,7 +276,7 @@ export class MizanClient {
     if (ms < 2 ** 31)
       entry.gcTimer_ = unrefTimeout(() => {
         entry.abort_?.abort();
-        entry.abort_ = entry.inFlight_ = undefined;
+        entry.inFlight_ = undefined;
         this.entries_.get(entry.context)?.delete(entry.key);
       }, ms);
   }
@@ -353,7 +323,7 @@ export class MizanClient {
         this.each_((entry) => {
           entry.revalidate_ = true;
           this.set_(entry, INITIAL);
-          (entry.inFlight_ || observed(entry)) && this.start_(entry, "identity");
+          (entry.inFlight_ || entry.active_) && this.start_(entry, "identity");
         });
       return res;
     } catch (thrown) {
@@ -370,13 +340,12 @@ export class MizanClient {
    *  `depth` counts the context responses whose run-time invalidations led here. */
   /** @internal */ start_(entry: Entry, cause: Cause, depth = 0): Promise<unknown> {
     entry.abort_?.abort();
-    const controller = (entry.abort_ = new AbortController());
-    const { signal } = controller;
+    const { signal } = (entry.abort_ = new AbortController());
     const retry = this.options_.retry;
     const { retries = 3, baseDelay = 300, maxDelay = 1e4, maxRetryAfter = 6e4 } = retry === false ? { retries: 0 } : (retry ?? {});
     const { context, key } = entry;
     // key = context + "" or "?" + canonical query
-    const url = this.base_() + "/ctx/" + context + "/" + key.slice(context.length);
+    const url = (this.options_.baseUrl ?? "/api/mizan") + "/ctx/" + context + "/" + key.slice(context.length);
     // After an invalidation the browser must revalidate (a conditional GET, 304 when
     // unchanged) instead of serving its cached copy of what just changed.
     const init: RequestInit = { signal, cache: entry.revalidate_ ? "no-cache" : undefined };
@@ -394,19 +363,17 @@ export class MizanClient {
         } catch (thrown) {
           error = thrown as MizanError; // send_() and read() throw nothing else
         }
-        if (controller != entry.abort_) {
+        if (signal.aborted) {
           // Superseded (restarted by an invalidation, or collected): the caller gets the newer
           // fetch's answer, the entry is left to it.
-          if (entry.inFlight_) return entry.inFlight_;
-          if (error) throw error;
-          return data;
+          return entry.inFlight_ ?? (error ? Promise.reject(error) : data);
         }
         if (!error) {
           this.succeed_(entry, data, { fetchStatus: "idle", failureCount: 0, stale: false });
           this.emit_("success", { key, data });
           // Run-time invalidations of a context response (§5.3); not of this entry, whose
           // data is newer than them.
-          this.applyHeader_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
+          this.invalidate_(res!.headers, "context:" + key, entry, depth + 1).catch(noop);
           return entry.state_.data;
         }
         if (++failures > retries || !(error.code == "network" || error.status > 499 || error.status == 429)) {
@@ -420,15 +387,13 @@ export class MizanClient {
         if (after) {
           // delay-seconds or an HTTP date
           const given = +after >= 0 ? +after * 1e3 : Date.parse(after) - Date.now();
-          if (given == given) ms = Math.min(maxRetryAfter, Math.max(0, given)); // not NaN
+          if (given == given) ms = Math.min(maxRetryAfter, given); // not NaN; a past date waits 0 (setTimeout)
         }
         // the wait, rejecting with "aborted" when the entry's signal fires first
-        await new Promise((resolve, reject) => {
-          const timer = setTimeout(resolve, ms);
-          signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            reject(new MizanError("aborted"));
-          });
+        // (a timer left behind by an abort resolves nothing, and keeps no process alive)
+        await new Promise<void>((resolve, reject) => {
+          unrefTimeout(resolve, ms);
+          signal.onabort = () => reject(new MizanError("aborted")); // (one wait at a time per signal)
         });
       }
     };
@@ -439,11 +404,10 @@ export class MizanClient {
     return promise;
   }
 
-  private async applyHeader_(headers: Headers, cause: Cause, skip?: Entry, depth?: number) {
-    return this.invalidate_(decodeInvalidateHeader(headers.get("x-mizan-invalidate") ?? ""), cause, skip, depth);
-  }
-
-  private async invalidate_(list: Invalidation[], cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+  /** Applies a list, or the X-Mizan-Invalidate header of a response (rejects when it is
+   *  malformed); `skip`: an entry whose data is newer than the list. */
+  private async invalidate_(from: Invalidation[] | Headers, cause: Cause, skip?: Entry, depth = 0): Promise<void> {
+    const list = Array.isArray(from) ? from : decodeInvalidateHeader(from.get("x-mizan-invalidate") ?? "");
     const hit: Entry[] = [];
     for (const item of list) {
       const context = typeof item == "string" ? item : item.context;
@@ -460,29 +424,29 @@ export class MizanClient {
     for (const entry of hit) {
       entry.revalidate_ = true;
       this.set_(entry, { stale: true });
-      if (depth <= MAX_CHAIN && !this.round_.has(entry)) this.round_.set(entry, [cause, depth]);
+      entry.pending_ = true;
     }
-    if (depth > MAX_CHAIN && process.env.NODE_ENV != "production")
+    if (process.env.NODE_ENV != "production" && depth > MAX_CHAIN)
       console.warn("mizan: context responses invalidate each other in a loop; stopped at", cause, list);
     // One round per microtask: whatever is invalidated before the first of these calls resumes
-    // (the body and headers of one response, several responses) refetches each entry once.
+    // (the body and headers of one response, several responses) refetches each entry once,
+    // for the earliest of them that hit it (with its cause and depth).
     await 0;
-    const round = this.round_;
-    this.round_ = new Map();
-    round.forEach(([cause, depth], entry) => (entry.inFlight_ || observed(entry)) && this.start_(entry, cause, depth));
+    if (depth <= MAX_CHAIN)
+      for (const entry of hit)
+        if (entry.pending_) {
+          entry.pending_ = false;
+          (entry.inFlight_ || entry.active_) && this.start_(entry, cause, depth);
+        }
     // once each has no fetch in flight, restarted fetches included
-    await Promise.all(
-      hit.map(async (entry) => {
-        while (entry.inFlight_) await entry.inFlight_.catch(noop);
-      }),
-    );
+    for (const entry of hit) while (entry.inFlight_) await entry.inFlight_.catch(noop);
   }
 
   /** A call or a form submission: the request, the invalidations, settle, the redirect. */
   /** @internal */ async post_(url: string, init: RequestInit, view: boolean, cause: Cause, settle?: boolean) {
     const res = await this.send_(url, init, view);
     const body = view && res.ok ? res : await read(res, init.signal);
-    const done = Promise.all([this.applyHeader_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
+    const done = Promise.all([this.invalidate_(res.headers, cause).catch(noop), view || this.invalidate_(body.invalidate || [], cause)]);
     // (the timer may run out after the call settled: it does nothing then, and keeps no
     // process alive)
     if (settle ?? true)

@@ -1,4 +1,4 @@
-import { differs, evaluate, INITIAL, type MizanClient, needsFetch, noop } from "./client";
+import { differs, evaluate, type MizanClient, needsFetch, noop } from "./client";
 import { MizanError } from "./mizan-error";
 import { Observer } from "./observer";
 import { replaceEqualDeep } from "./replace-equal-deep";
@@ -63,13 +63,13 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
   getResult = (): ContextResult<S, D> => {
     const d = this.descriptor_;
     const { enabled = true, select, placeholderData } = this.options_;
-    const state: EntryState<D> = d == skipToken ? INITIAL : this.client_.getState(d);
+    const state: EntryState<D> = this.client_.getState(d);
     let data: unknown = state.data;
     let isPlaceholderData = false;
     // the last data shown is keepPreviousData's `previous` (adapters read every change), but
     // never across an identity change: the previous user's data is not a placeholder
     if (this.identity_ != (this.identity_ = this.client_.identity_)) this.previousData_ = undefined;
-    if (data !== undefined) this.previousData_ = state.data;
+    if (data !== undefined) this.previousData_ = data as D;
     else isPlaceholderData = (data = evaluate(placeholderData, this.previousData_)) !== undefined;
     if (select && data !== undefined) {
       const [from, fn, selected] = this.selection_ ?? [];
@@ -82,7 +82,7 @@ export class ContextObserver<P extends Params, D, S = D> extends Observer<
     // An entry that needs a fetch and has no active observer yet fetches when this one
     // subscribes: say so on the first render already.
     const fetchStatus: FetchStatus =
-      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.observed_(d)
+      d != skipToken && enabled && state.fetchStatus == "idle" && needsFetch(state) && !this.client_.find_(d)?.active_
         ? "fetching"
         : state.fetchStatus;
     const status = isPlaceholderData ? "success" : state.status;

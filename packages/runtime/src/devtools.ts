@@ -15,6 +15,7 @@
  * mounted (a panel imported lazily) is listed with the cause `(before devtools)`.
  */
 import type { MizanClient } from "./client";
+import { listEntries } from "./list-entries";
 import type { Cause } from "./types";
 
 export interface DevtoolsOptions {
@@ -77,14 +78,14 @@ export function mountDevtools(client: MizanClient, options: DevtoolsOptions = {}
   };
 
   // Fetches already under way: they started before the panel listened, their cause is unknown.
-  for (const { key, state } of client.entries())
+  for (const { key, state } of listEntries(client))
     if (state.fetchStatus != "idle") log.push({ time: Date.now(), key, cause: BEFORE, outcome: "…" });
 
   let scheduled = false;
   const render = () => {
     scheduled = false;
     entriesTable.replaceChildren(
-      ...client.entries().map(({ key, state, observers }) => {
+      ...listEntries(client).map(({ key, state, observers }) => {
         const tr = row(
           cell(key),
           cell(state.status + (state.fetchStatus == "idle" ? "" : " · " + state.fetchStatus) + (state.stale ? " · stale" : ""), "mz-" + state.status),

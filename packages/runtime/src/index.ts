@@ -16,6 +16,8 @@ export type {
 } from "./types";
 export { MizanClient } from "./client";
 export { hydrate, dehydrate } from "./hydration";
+export { listEntries, type EntryInfo } from "./list-entries";
+export { ensure } from "./ensure";
 export { submitForm } from "./submit-form";
 export { ContextObserver, type ContextObserverOptions, type ContextResult } from "./context-observer";
 export {

@@ -14,22 +14,19 @@ export function encodeInvalidateHeader(list: Invalidation[]): string | undefined
  *  item: not UTF-8 after percent-decoding, or a `{…}` item that is not JSON (`JSON.parse`) with
  *  a string `context` and an object `params`. */
 export function decodeInvalidateHeader(value: string): Invalidation[] {
-  return value
-    .split(",")
-    .map((piece) => piece.replace(/^[ \t]+|[ \t]+$/g, ""))
-    .filter((item) => item)
-    .map((item) => {
-      // WHATWG percent-decoding keeps malformed escapes literally; decodeURIComponent throws
-      // on them, so escape their `%` first. It throws on invalid UTF-8, which the protocol
-      // refuses.
-      const text = decodeURIComponent(item.replace(/%(?![\da-f]{2})/gi, "%25"));
-      if (text[0] != "{") return text;
-      // Plain JSON (§7.4): the stricter checks of §4.2 are for the parameters a server
-      // decodes. A number the client holds inexactly only widens what the scope hits (both
-      // sides round alike); refusing the header would miss the invalidation.
-      const { context, params } = JSON.parse(text) as { context?: unknown; params?: unknown };
-      if (typeof context != "string" || !params || typeof params != "object" || Array.isArray(params))
-        throw new SyntaxError("invalid X-Mizan-Invalidate item: " + text);
-      return { context, params: dropNulls(params as Record<string, unknown>) };
-    });
+  // each comma-separated piece without its surrounding spaces and tabs, empty ones skipped
+  return (value.match(/[^, \t](?:[^,]*[^, \t])?/g) ?? []).map((item) => {
+    // WHATWG percent-decoding keeps malformed escapes literally; decodeURIComponent throws
+    // on them, so escape their `%` first. It throws on invalid UTF-8, which the protocol
+    // refuses.
+    const text = decodeURIComponent(item.replace(/%(?![\da-f]{2})/gi, "%25"));
+    if (text[0] != "{") return text;
+    // Plain JSON (§7.4): the stricter checks of §4.2 are for the parameters a server
+    // decodes. A number the client holds inexactly only widens what the scope hits (both
+    // sides round alike); refusing the header would miss the invalidation.
+    const { context, params } = JSON.parse(text) as { context?: unknown; params?: unknown };
+    if (typeof context != "string" || !params || typeof params != "object" || Array.isArray(params))
+      throw new SyntaxError("invalid X-Mizan-Invalidate item: " + text);
+    return { context, params: dropNulls(params as Record<string, unknown>) };
+  });
 }

@@ -25,12 +25,12 @@ export class MizanError extends Error {
   static fromBody(status: number, body: unknown): MizanError {
     const e = (body as { error?: { code?: unknown; message?: unknown; fields?: unknown } } | null)?.error;
     return typeof e?.code == "string"
-      ? new MizanError(
+      ? new this(
           e.code,
           typeof e.message == "string" ? e.message : e.code,
           status,
           (e.fields && typeof e.fields == "object" ? e.fields : {}) as Record<string, string[]>,
         )
-      : new MizanError("http", "HTTP " + status, status);
+      : new this("http", "HTTP " + status, status);
   }
 }

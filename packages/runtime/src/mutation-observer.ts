@@ -59,8 +59,9 @@ export class MutationObserver<A, R> extends Observer<CallDescriptor<A, R>, CallO
   }
 
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners_.add(listener);
-    return () => this.listeners_.delete(listener);
+    const subscription = () => listener();
+    this.listeners_.add(subscription);
+    return () => this.listeners_.delete(subscription);
   };
 
   getResult = (): CallState<A, R> => this.result_;
@@ -88,7 +89,7 @@ export class MutationObserver<A, R> extends Observer<CallDescriptor<A, R>, CallO
     // callbacks run for every call.
     const latest = id == this.latest_;
     if (latest) this.set_(error ? "error" : "success", data, error, args);
-    for (const c of latest ? [this.options_, callbacks] : [this.options_])
+    for (const c of [this.options_, latest ? callbacks : {}])
       guard(() => {
         if (error) c.onError?.(error, args);
         else c.onSuccess?.(data!, args);
@@ -117,6 +118,6 @@ export class MutationObserver<A, R> extends Observer<CallDescriptor<A, R>, CallO
       callAsync: this.callAsync,
       reset: this.reset,
     };
-    this.listeners_.forEach((listener) => guard(listener));
+    this.listeners_.forEach(guard); // (our wrappers, which pass no argument on)
   }
 }

@@ -4,6 +4,7 @@
 import { act, render } from "@testing-library/react";
 import { StrictMode } from "react";
 import { afterEach, expect, it, vi } from "vitest";
+import { listEntries } from "@mizan/runtime";
 import { MizanProvider, useCall, useContextQuery } from "../index";
 import { call, clientFor, ctx, observe, todoServer } from "./harness";
 
@@ -35,10 +36,10 @@ it("1,000 mounts and unmounts leave zero observers and no pending timers", async
   await act(() => vi.advanceTimersByTimeAsync(10));
   expect(observers.subscribes).toBeGreaterThanOrEqual(2000); // StrictMode subscribes twice
   expect(observers.live).toBe(0);
-  expect(client.entries().map((e) => e.observers)).toEqual([0, 0, 0]);
+  expect(listEntries(client).map((e) => e.observers)).toEqual([0, 0, 0]);
   // one GC timer per entry, not one per mount
   expect(vi.getTimerCount()).toBe(3);
   await act(() => vi.advanceTimersByTimeAsync(60_000));
-  expect(client.entries()).toEqual([]);
+  expect(listEntries(client)).toEqual([]);
   expect(vi.getTimerCount()).toBe(0);
 });

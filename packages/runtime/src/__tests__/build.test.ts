@@ -27,6 +27,6 @@ describe("the package build", () => {
   it("leaves @internal members out of the declarations", () => {
     const declarations = dist("client.d.ts");
     expect(declarations).toContain("setData<");
-    expect(declarations).not.toMatch(/\b(?:observed_|record_)\(/);
+    expect(declarations).not.toMatch(/\b(?:find_|record_)\(/);
   });
 });

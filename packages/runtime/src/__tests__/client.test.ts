@@ -496,12 +496,16 @@ describe("invalidation", () => {
 
   it("several invalidate() calls in one tick are one round", async () => {
     const c = await loaded();
-    c.invalidate(["todos"]);
-    c.invalidate([{ context: "todos", params: { project: 3 } }]);
-    c.invalidate(["todos", "projects"]);
+    const causes: string[] = [];
+    c.on("fetch", ({ key, cause }) => causes.push(key + " " + cause));
+    c.invalidate(["todos"], "first");
+    c.invalidate([{ context: "todos", params: { project: 3 } }], "second");
+    c.invalidate(["todos", "projects"], "third");
     expect(f.requests).toHaveLength(0); // nothing before the microtask
     await flush();
     expect(f.requests).toHaveLength(3);
+    // each entry once, for the earliest invalidation that hit it
+    expect(causes.sort()).toEqual(["projects third", "todos?done=false&project=4 first", "todos?project=3 first"]);
   });
 
   it("unobserved entries are marked stale and refetch when next observed", async () => {

@@ -1,7 +1,7 @@
 // Regression tests for the defects of issue 8 (client kernel v2): each failed on the kernel
 // before it.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ClientOptions, defineCall, defineContext, dehydrate, hydrate, MizanClient } from "@mizan/runtime";
+import { type ClientOptions, defineCall, defineContext, dehydrate, hydrate, listEntries, MizanClient } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 import { page } from "./page";
 
@@ -81,7 +81,7 @@ describe("server use", () => {
     const c = client();
     const state = c.getState(projects({}));
     expect(state.status).toBe("pending");
-    expect(c.entries()).toEqual([]);
+    expect(listEntries(c)).toEqual([]);
     expect(dehydrate(c)).toEqual({});
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -94,7 +94,7 @@ describe("tombstones: stale HTTP copies after an invalidation", () => {
     await (await f.next()).json({ names: [] }, 200, { "Cache-Control": "public, max-age=30" });
     unsubscribe();
     vi.advanceTimersByTime(1_000); // collected
-    expect(c.entries()).toEqual([]);
+    expect(listEntries(c)).toEqual([]);
     await c.invalidate(["projects"]);
     c.subscribe(projects({}), () => {});
     expect((await f.next()).init.cache).toBe("no-cache");
@@ -224,7 +224,7 @@ describe("params", () => {
     const c = client();
     c.subscribe(d, () => {});
     filter.tags.push("b"); // the caller's object changes; the entry's params do not
-    const [entry] = c.entries();
+    const [entry] = listEntries(c);
     expect(entry!.params).toEqual({ filter: { tags: ["a"] } });
     expect(Object.isFrozen(entry!.params)).toBe(true);
     expect(Object.isFrozen((entry!.params as { filter: object }).filter)).toBe(true);

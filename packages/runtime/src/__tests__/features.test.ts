@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
-import { type ClientOptions, defineCall, defineContext, MizanClient, type MizanEvents, submitForm } from "@mizan/runtime";
+import { type ClientOptions, defineCall, defineContext, ensure, MizanClient, type MizanEvents, submitForm } from "@mizan/runtime";
 import { fakeFetch, flush } from "./fake-fetch";
 
 const todos = defineContext<{ project: number }, { todo_list: string[] }>("todos");
@@ -63,13 +63,13 @@ describe("refetch on focus and reconnect", () => {
 describe("ensure and setData", () => {
   it("ensure() resolves from a fresh entry without a request, fetches otherwise", async () => {
     const c = client();
-    const p = c.ensure(todos({ project: 1 }));
+    const p = ensure(c, todos({ project: 1 }));
     await (await f.next()).json({ todo_list: ["a"] });
     await expect(p).resolves.toEqual({ todo_list: ["a"] });
-    await expect(c.ensure(todos({ project: 1 }))).resolves.toEqual({ todo_list: ["a"] });
+    await expect(ensure(c, todos({ project: 1 }))).resolves.toEqual({ todo_list: ["a"] });
     expect(f.requests).toHaveLength(1);
     await c.invalidate(["todos"]); // unobserved: stale
-    const q = c.ensure(todos({ project: 1 }));
+    const q = ensure(c, todos({ project: 1 }));
     await (await f.next()).json({ todo_list: ["b"] });
     await expect(q).resolves.toEqual({ todo_list: ["b"] });
   });

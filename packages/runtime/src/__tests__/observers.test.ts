@@ -6,6 +6,7 @@ import {
   defineCall,
   defineContext,
   keepPreviousData,
+  listEntries,
   MizanClient,
   MutationObserver,
   skipToken,
@@ -72,7 +73,8 @@ describe("ContextObserver", () => {
     expect(o.getResult()).toMatchObject({ status: "pending", isLoading: false, data: undefined });
     await expect(o.getResult().refetch()).rejects.toThrow("skipToken");
     expect(f.requests).toHaveLength(0);
-    expect(c.entries()).toEqual([]);
+    expect(listEntries(c)).toEqual([]);
+    expect(c.getState(skipToken)).toMatchObject({ status: "pending", fetchStatus: "idle", data: undefined });
   });
 
   it("select derives a value, structurally shared: an equal selection keeps its object", async () => {
@@ -137,6 +139,17 @@ describe("MutationObserver", () => {
     expect(states).toEqual(["pending", "success", "pending", "error", "pending", "error"]);
     o.reset();
     expect(o.getResult().status).toBe("idle");
+  });
+
+  it("each subscription is its own: one listener subscribed twice and unsubscribed once still hears", () => {
+    const o = new MutationObserver(client(), addTodo);
+    const heard: unknown[][] = [];
+    const listener = (...args: unknown[]) => void heard.push(args);
+    const first = o.subscribe(listener);
+    o.subscribe(listener);
+    first();
+    o.reset();
+    expect(heard).toEqual([[]]); // once, with no argument
   });
 
   it("observer callbacks run for every call; per-call callbacks only for the latest", async () => {
