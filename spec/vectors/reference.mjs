@@ -252,6 +252,35 @@ export function verifyMwt(token, keys, now, leeway) {
   return claims;
 }
 
+// ---------------------------------------------------------------- cache keys (spec/CACHE_KEYING.md)
+
+/** The scope field: "public", "anonymous", or "user:" + the identity's id. */
+const scopeText = (scope) => (typeof scope === "string" ? scope : `user:${scope.user}`);
+
+/** The revs field: name=rev pairs sorted by name, joined by "&". */
+const revsText = (revs) =>
+  Object.keys(revs)
+    .sort(byCodeUnits)
+    .map((name) => `${name}=${revs[name]}`)
+    .join("&");
+
+/** The canonical encoding: five fields, each a u32 big-endian byte length and UTF-8 bytes. */
+export function cacheKeyEncoding({ version, name, revs, params, scope }) {
+  const fields = [String(version), name, revsText(revs), encodeParams(params), scopeText(scope)];
+  return Buffer.concat(
+    fields.flatMap((text) => {
+      const bytes = Buffer.from(text, "utf8");
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(bytes.length);
+      return [len, bytes];
+    }),
+  );
+}
+
+/** The cache key: lowercase hex of HMAC-SHA256(secret, encoding). */
+export const cacheKey = (secret, input) =>
+  createHmac("sha256", secret).update(cacheKeyEncoding(input)).digest("hex");
+
 // ---------------------------------------------------------------- the vectors
 
 /** Checks one MWT vector against the file's keys, now and leeway. */
@@ -278,6 +307,9 @@ function checkMwt(v, file) {
 
 const checks = {
   mwt: checkMwt,
+  "cache-key": (v, file) =>
+    cacheKeyEncoding(v.input).toString("hex") === v.encoding &&
+    cacheKey(Buffer.from(file.secret, "hex"), v.input) === v.key,
   "canonical-json": (v) => canonicalJson(v.value) === v.canonical,
   "params-encode": (v) => encodeParams(v.params) === v.query,
   "params-decode": (v) => {

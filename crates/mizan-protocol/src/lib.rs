@@ -5,6 +5,7 @@
 //! - [`canonical_json`]: RFC 8785 canonical JSON, the one spelling of a value;
 //! - [`Params`]: a context instance's parameters, their canonical URL and how an
 //!   invalidation scope matches them;
+//! - [`cache_key`]: origin cache keys, HMAC-SHA256 over a length-prefixed encoding;
 //! - [`invalidation`]: what a call invalidates and the `X-Mizan-Invalidate` header codec;
 //! - [`mwt`]: the Mizan Web Token, the signed cache scope an edge keys entries by;
 //! - [`schema`]: the versioned schema document, its lint (`mizan check`) and its OpenAPI
@@ -13,6 +14,7 @@
 //! The contract is `spec/PROTOCOL.md` with the vectors in `spec/vectors/`, which this
 //! crate's tests run. No HTTP server, runtime or validation library is a dependency.
 
+pub mod cache_key;
 mod canonical;
 pub mod invalidation;
 pub mod mwt;

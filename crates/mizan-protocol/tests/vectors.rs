@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use mizan_protocol::cache_key::{self, KeyInput, Scope};
 use mizan_protocol::invalidation::{decode_header, encode_header, normalize};
 use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 use mizan_protocol::{Invalidation, Params, canonical_json};
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 
 /// Every vector file, by the feature it pins.
 /// (`ssr-frame` and `page-data` are the SSR bridge's: crates/mizan-ssr runs them.)
-const FEATURES: [&str; 9] = [
+const FEATURES: [&str; 10] = [
     "canonical-json",
     "params-encode",
     "params-decode",
@@ -24,6 +25,7 @@ const FEATURES: [&str; 9] = [
     "invalidate-header",
     "normalize",
     "mwt",
+    "cache-key",
     "ssr-frame",
     "page-data",
 ];
@@ -327,6 +329,58 @@ fn mwt_vectors() {
             mwt::verify(token, &other, now).map_err(|e| e.kind()),
             mwt::verify(token, &verifier, now).map_err(|e| e.kind()),
             "{} (another signing kid)",
+            v.what
+        );
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn cache_key_vectors() {
+    let file = read_json(&spec().join("vectors/cache-key.json"));
+    let secret: Vec<u8> = file["secret"]
+        .as_str()
+        .expect("a hex secret")
+        .as_bytes()
+        .chunks(2)
+        .map(|h| u8::from_str_radix(std::str::from_utf8(h).expect("hex"), 16).expect("hex"))
+        .collect();
+    for v in vectors("cache-key") {
+        let input = v.get("input");
+        let revs: Vec<(&str, u32)> = input["revs"]
+            .as_object()
+            .expect("revs")
+            .iter()
+            .map(|(k, r)| {
+                (
+                    k.as_str(),
+                    u32::try_from(r.as_u64().expect("a rev")).expect("u32"),
+                )
+            })
+            .collect();
+        let params = Params::from_map(input["params"].as_object().expect("params").clone());
+        let query = params.to_query();
+        let scope = match &input["scope"] {
+            Value::String(s) if s == "public" => Scope::Public,
+            Value::String(s) if s == "anonymous" => Scope::Anonymous,
+            other => Scope::User(other["user"].as_str().expect("a user scope")),
+        };
+        let key_input = KeyInput {
+            version: u32::try_from(input["version"].as_u64().expect("a version")).expect("u32"),
+            name: input["name"].as_str().expect("a name"),
+            revs: &revs,
+            query: &query,
+            scope,
+        };
+        let encoding = cache_key::encoding(&key_input);
+        assert_eq!(hex(&encoding), v.str("encoding"), "{}", v.what);
+        assert_eq!(
+            cache_key::cache_key(&secret, &key_input),
+            v.str("key"),
+            "{}",
             v.what
         );
     }

@@ -43,6 +43,9 @@ pub enum BuildError {
         /// The missing state type (`std::any::type_name`).
         state: &'static str,
     },
+    /// The origin cache configuration is refused (a missing or short secret, a bad URL).
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheConfigError),
 }
 
 fn render(diagnostics: &[Diagnostic]) -> String {
@@ -68,6 +71,7 @@ pub struct Builder {
     body_limit: usize,
     query_limit: usize,
     sink: Sink,
+    cache: Option<crate::cache::Cache>,
 }
 
 impl Builder {
@@ -161,6 +165,15 @@ impl Builder {
         listener: impl Fn(&InvalidationEvent<'_>) + Send + Sync + 'static,
     ) -> Self {
         self.sink.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Stores context responses of functions with `cache = seconds` at the origin, in
+    /// memory or in Redis, and purges them on every invalidation:
+    /// `.cache(Cache::memory(64 << 20))`. See [`Cache`](crate::cache::Cache).
+    #[must_use]
+    pub fn cache(mut self, cache: crate::cache::Cache) -> Self {
+        self.cache = Some(cache);
         self
     }
 
@@ -279,6 +292,12 @@ impl Builder {
         for w in &warnings {
             tracing::warn!("{w}");
         }
+        let cache = match &self.cache {
+            Some(config) => Some(Arc::new(origin_cache(config, &registry)?)),
+            None => None,
+        };
+        let mut sink = self.sink;
+        sink.cache.clone_from(&cache);
         Ok(Mizan {
             shared: Arc::new(Shared {
                 registry,
@@ -290,10 +309,32 @@ impl Builder {
                 base_path: self.base_path,
                 body_limit: self.body_limit,
                 query_limit: self.query_limit,
-                sink: self.sink,
+                sink,
+                cache,
             }),
         })
     }
+}
+
+/// The origin cache for the contexts of `registry` that have a `cache` lifetime.
+fn origin_cache(
+    config: &crate::cache::Cache,
+    registry: &Registry,
+) -> Result<crate::cache::OriginCache, BuildError> {
+    let specs = registry.contexts.values().filter_map(|ctx| {
+        let ttl = registry.document.contexts.get(&ctx.name)?.cache?;
+        Some(crate::cache::ContextSpec {
+            name: &ctx.name,
+            ttl,
+            revs: ctx.functions.iter().map(|d| (d.name, d.rev)).collect(),
+            params: ctx.params.iter().cloned().collect(),
+            private: ctx
+                .functions
+                .iter()
+                .any(|d| d.private || !matches!(d.guard, crate::auth::Guard::Public)),
+        })
+    });
+    Ok(crate::cache::OriginCache::new(config, specs)?)
 }
 
 /// The `Vary` value for the headers a resolver reads.
@@ -328,6 +369,7 @@ impl Mizan {
             body_limit: crate::DEFAULT_BODY_LIMIT,
             query_limit: crate::DEFAULT_QUERY_LIMIT,
             sink: Sink::default(),
+            cache: None,
         }
     }
 
@@ -344,6 +386,16 @@ impl Mizan {
     /// The schema document.
     pub fn schema(&self) -> &SchemaDocument {
         &self.shared.registry.document
+    }
+
+    /// What the origin cache did per cached context since start-up: hits, misses, stores,
+    /// purges (empty without [`Builder::cache`]).
+    pub fn cache_stats(&self) -> std::collections::BTreeMap<String, crate::cache::CacheStats> {
+        self.shared
+            .cache
+            .as_ref()
+            .map(|c| c.stats())
+            .unwrap_or_default()
     }
 
     /// The OpenAPI 3.1 document.

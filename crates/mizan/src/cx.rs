@@ -1,7 +1,7 @@
 //! `Cx`: what a Mizan function knows about its request.
 
 use std::any::{Any, TypeId, type_name};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use http::request::Parts;
@@ -52,6 +52,9 @@ struct Inner {
     invalidations: Mutex<Vec<Invalidation>>,
     /// One bit per function slot (slots past 63 share the last bit): read the caller.
     reads: AtomicU64,
+    /// Some function read the request itself (headers, extensions, the head), not only
+    /// the identity: its answer may differ between two requests of one caller.
+    request_read: AtomicBool,
     /// A sign-in or sign-out during the request.
     auth: Mutex<Option<AuthEvent>>,
 }
@@ -70,6 +73,7 @@ impl Cx {
                 identity,
                 invalidations: Mutex::new(Vec::new()),
                 reads: AtomicU64::new(0),
+                request_read: AtomicBool::new(false),
                 auth: Mutex::new(None),
             }),
             slot: 0,
@@ -99,13 +103,25 @@ impl Cx {
         self.inner.reads.fetch_or(1 << self.slot, Ordering::Relaxed);
     }
 
+    /// A read of the request itself: of the caller, and beyond the identity.
+    pub(crate) fn mark_request_read(&self) {
+        self.mark_read();
+        self.inner.request_read.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether any function read the request's headers, extensions or head (the origin
+    /// cache then keeps the answer for no one, not even per identity).
+    pub(crate) fn read_request(&self) -> bool {
+        self.inner.request_read.load(Ordering::Relaxed)
+    }
+
     fn head(&self) -> &Parts {
         self.inner.head.as_ref().unwrap_or(&NO_HEAD)
     }
 
     /// The HTTP request head, for extractors (a read of the caller).
     pub(crate) fn parts(&self) -> Option<&Parts> {
-        self.mark_read();
+        self.mark_request_read();
         self.inner.head.as_ref()
     }
 
@@ -128,7 +144,7 @@ impl Cx {
     /// The request headers (empty for a call that did not arrive over HTTP). Reading them
     /// makes a context response private.
     pub fn headers(&self) -> &HeaderMap {
-        self.mark_read();
+        self.mark_request_read();
         &self.head().headers
     }
 
@@ -145,7 +161,7 @@ impl Cx {
     /// Request extensions set by tower layers in front of Mizan. Reading them makes a
     /// context response private.
     pub fn extensions(&self) -> &http::Extensions {
-        self.mark_read();
+        self.mark_request_read();
         &self.head().extensions
     }
 

@@ -3,6 +3,7 @@
 mod api;
 pub mod auth;
 mod builder;
+pub mod cache;
 pub mod cli;
 mod context;
 mod cx;

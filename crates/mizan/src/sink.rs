@@ -8,6 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use crate::auth::panic_message;
+use crate::cache::OriginCache;
 use crate::invalidation::{Invalidation, normalize};
 
 /// What a successful call (or a query that invalidated at run time) invalidated.
@@ -22,18 +23,27 @@ pub struct InvalidationEvent<'a> {
 
 pub(crate) type Listener = Arc<dyn Fn(&InvalidationEvent<'_>) + Send + Sync>;
 
-/// The listeners, called in registration order.
+/// The listeners, called in registration order, and the origin cache, purged by every list.
 #[derive(Clone, Default)]
 pub(crate) struct Sink {
     pub(crate) listeners: Vec<Listener>,
+    pub(crate) cache: Option<Arc<OriginCache>>,
 }
 
 impl Sink {
-    /// Normalizes `list`, tells every listener, and returns it for the response. A
-    /// listener that panics is logged and skipped; the response is not affected.
-    pub(crate) fn emit(&self, source: &str, list: Vec<Invalidation>) -> Vec<Invalidation> {
+    /// Normalizes `list`, purges the origin cache, tells every listener, and returns it
+    /// for the response: the purge is done before the response (and so the client's
+    /// refetch) can leave. A listener that panics is logged and skipped; the response is
+    /// not affected.
+    pub(crate) async fn emit(&self, source: &str, list: Vec<Invalidation>) -> Vec<Invalidation> {
         let list = normalize(list);
-        if list.is_empty() || self.listeners.is_empty() {
+        if list.is_empty() {
+            return list;
+        }
+        if let Some(cache) = &self.cache {
+            cache.purge(&list).await;
+        }
+        if self.listeners.is_empty() {
             return list;
         }
         let event = InvalidationEvent {

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
 use mizan::auth::{Auth, Csrf, Sessions};
+use mizan::cache::Cache;
 use mizan::{Builder, Mizan, params};
 use mizan_ssr::{Page, Runtime, Ssr, SsrConfig};
 use sqlx::SqlitePool;
@@ -21,7 +22,10 @@ use crate::limits::LoginLimits;
 /// The Mizan API: every `#[mizan::client]` function in the program (they register
 /// themselves; `.functions(mizan::functions![todo_list, …])` would pick a subset), with the
 /// pool as shared state for `cx.state::<SqlitePool>()`, the sign-in limits, and Mizan's
-/// own authentication: session cookies for the users in the `users` table.
+/// own authentication: session cookies for the users in the `users` table, and an origin
+/// cache in memory (32 MiB): the `cache = 5` contexts are answered without a query until
+/// they expire or a mutation invalidates them (one process: with several, use
+/// `Cache::redis(url).secret(…)`, feature `redis`).
 ///
 /// Building it fails when the function graph has errors; `mizan check` lists them without
 /// starting the server.
@@ -38,6 +42,7 @@ pub fn builder(pool: SqlitePool) -> Builder {
         .state(pool)
         .state(LoginLimits::default())
         .auth(auth)
+        .cache(Cache::memory(32 << 20))
 }
 
 /// Everything the server answers: Mizan's routes (`/api/mizan/…`, the plain HTML page at

@@ -16,3 +16,5 @@ export {
   refreshMwt,
   type MwtRefresh,
 } from "./mwt-transport";
+export { cacheKey, cacheKeyEncoding, type CacheKeyInput, type CacheScope } from "./cache-key";
+export { canonicalQuery } from "./canonical-query";

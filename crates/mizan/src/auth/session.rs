@@ -202,6 +202,9 @@ impl Cx {
     /// `csrf_token` field (see [`csrf_field`](Self::csrf_field)); `None` when no session
     /// authenticates the request (no token is needed then). A new mask every call.
     pub fn csrf_token(&self) -> Option<String> {
+        // Per session and masked anew every call: a response carrying it is no one else's
+        // and is never cached.
+        self.mark_request_read();
         let secret = match self.auth_event() {
             Some(AuthEvent::Login(_, secret)) => secret,
             Some(AuthEvent::Logout) => return None,

@@ -107,7 +107,7 @@ pub(crate) async fn run(
     args: Map<String, Value>,
 ) -> Result<Response> {
     let output = invoke(entry.def, cx.clone(), Arc::new(Value::Object(args))).await?;
-    Ok(respond(shared, entry, output, cx))
+    Ok(respond(shared, entry, output, cx).await)
 }
 
 /// Rejects arguments the function does not take.

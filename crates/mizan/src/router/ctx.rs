@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures_util::future::join_all;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderValue, StatusCode};
@@ -17,10 +18,11 @@ use super::Shared;
 use super::http_cache::{etag, not_modified};
 use super::run::{checked, identify, invoke, traced};
 use crate::auth::Guard;
+use crate::cache::Served;
 use crate::cx::Cx;
 use crate::error::{Error, Result};
 use crate::function::Body as OutputBody;
-use crate::invalidation;
+use crate::invalidation::{self, Invalidation};
 use crate::registry::CtxEntry;
 
 pub(crate) async fn handle(
@@ -117,6 +119,83 @@ async fn fetch(
     }
     // One parameter object for every function: each decodes the keys it declares.
     let args = Arc::new(Value::Object(params.into_map()));
+    let cx: &Cx = cx;
+    let served = match shared.cache.as_deref().filter(|c| c.caches(name)) {
+        Some(cache) => {
+            let run = || compute(shared, ctx, cx, args);
+            cache
+                .serve(name, &canonical, cx.caller(), run, Computed::shareable)
+                .await?
+        }
+        None => Served::Fresh(compute(shared, ctx, cx, args).await?),
+    };
+    let (body, tag, cache_control) = match served {
+        Served::Hit(stored) => (
+            stored.body.clone(),
+            stored.etag.clone(),
+            ctx.cache_control.clone(),
+        ),
+        Served::Fresh(computed) => {
+            if let Some(value) = invalidation::encode_header(&computed.added) {
+                // A query that invalidates something makes its response one-off: a cache
+                // must not replay the invalidation to every client (and no ETag is
+                // computed for it).
+                let mut response = json_response(computed.body);
+                let h = response.headers_mut();
+                h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                h.insert(invalidation::HEADER.clone(), value);
+                return Ok(response);
+            }
+            let cache_control = if computed.reads_caller {
+                ctx.private_cache_control.clone()
+            } else {
+                ctx.cache_control.clone()
+            };
+            let tag = etag(&computed.body);
+            (computed.body, tag, cache_control)
+        }
+    };
+    let mut response = if not_modified(cx.request_headers(), &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json_response(body)
+    };
+    let h = response.headers_mut();
+    h.insert(ETAG, tag);
+    h.insert(CACHE_CONTROL, cache_control);
+    Ok(response)
+}
+
+/// A context response as its functions produced it.
+struct Computed {
+    body: Bytes,
+    /// Run-time invalidations, already through the sink (and purged).
+    added: Vec<Invalidation>,
+    /// A function read the caller (the response is sent private).
+    reads_caller: bool,
+    /// A function read the request beyond the identity (headers, extensions).
+    read_request: bool,
+    /// A sign-in or sign-out happened (the response sets cookies).
+    auth_event: bool,
+}
+
+impl Computed {
+    /// The body the origin cache may keep for everyone of the entry's scope: never one
+    /// that invalidates or signs in or out (it sets cookies); under a public scope only
+    /// if no function read the caller; under a caller's scope only if none read the
+    /// request beyond the identity.
+    fn shareable(&self, private: bool) -> Option<Bytes> {
+        let read = if private {
+            self.read_request
+        } else {
+            self.reads_caller
+        };
+        (self.added.is_empty() && !self.auth_event && !read).then(|| self.body.clone())
+    }
+}
+
+/// Runs every function of the context and assembles the response body.
+async fn compute(shared: &Shared, ctx: &CtxEntry, cx: &Cx, args: Arc<Value>) -> Result<Computed> {
     let calls = ctx
         .functions
         .iter()
@@ -132,38 +211,20 @@ async fn fetch(
         };
         outputs.push((def.name, json));
     }
-    let body = assemble(&outputs);
-
+    let body = Bytes::from(assemble(&outputs));
     let added: Vec<_> = cx
         .take_invalidations()
         .into_iter()
-        .map(|i| checked(shared, name, i))
+        .map(|i| checked(shared, &ctx.name, i))
         .collect();
-    let added = shared.sink.emit(name, added);
-    if let Some(value) = invalidation::encode_header(&added) {
-        // A query that invalidates something makes its response one-off: a cache must not
-        // replay the invalidation to every client (and no ETag is computed for it).
-        let mut response = json_response(body);
-        let h = response.headers_mut();
-        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert(invalidation::HEADER.clone(), value);
-        return Ok(response);
-    }
-    let cache_control = if reads_caller(shared, ctx, cx) {
-        ctx.private_cache_control.clone()
-    } else {
-        ctx.cache_control.clone()
-    };
-    let tag = etag(&body);
-    let mut response = if not_modified(cx.request_headers(), &tag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        json_response(body)
-    };
-    let h = response.headers_mut();
-    h.insert(ETAG, tag);
-    h.insert(CACHE_CONTROL, cache_control);
-    Ok(response)
+    let added = shared.sink.emit(&ctx.name, added).await;
+    Ok(Computed {
+        body,
+        added,
+        reads_caller: reads_caller(shared, ctx, cx),
+        read_request: cx.read_request(),
+        auth_event: cx.auth_event().is_some(),
+    })
 }
 
 /// `{"fn_a":<result>,"fn_b":<result>}`: functions in name order, results as serialized,
@@ -185,7 +246,7 @@ fn assemble(outputs: &[(&str, Vec<u8>)]) -> Vec<u8> {
     bytes
 }
 
-fn json_response(body: Vec<u8>) -> Response {
+fn json_response(body: Bytes) -> Response {
     let mut r = Response::new(Body::from(body));
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

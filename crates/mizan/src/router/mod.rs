@@ -9,4 +9,5 @@ mod routes;
 mod run;
 mod view;
 
+pub(crate) use http_cache::etag;
 pub(crate) use routes::{Shared, build};

@@ -15,8 +15,8 @@ use crate::function::{Body as OutputBody, Output};
 use crate::invalidation;
 use crate::registry::FnEntry;
 
-pub(crate) fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx) -> Response {
-    let list = invalidations(shared, entry, output.scope.as_ref(), cx);
+pub(crate) async fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx: &Cx) -> Response {
+    let list = invalidations(shared, entry, output.scope.as_ref(), cx).await;
     match output.body {
         OutputBody::Data(result) => match serde_json::to_vec(&list) {
             // `{"invalidate":[…],"result":…}`: the result is already JSON text.

@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     /// The longest accepted context query string, in bytes.
     pub(crate) query_limit: usize,
     pub(crate) sink: Sink,
+    /// The origin cache, when configured (the sink holds it too, to purge).
+    pub(crate) cache: Option<Arc<crate::cache::OriginCache>>,
 }
 
 pub(crate) fn build(shared: &Arc<Shared>) -> Router {

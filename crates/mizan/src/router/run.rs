@@ -159,7 +159,7 @@ where
 /// What a successful call of `entry` invalidates: its `affects` targets (scoped by
 /// `affects_params` when given) and whatever it added with `cx.invalidate`, through the
 /// one sink.
-pub(crate) fn invalidations(
+pub(crate) async fn invalidations(
     shared: &Shared,
     entry: &FnEntry,
     scope: Option<&Params>,
@@ -179,7 +179,7 @@ pub(crate) fn invalidations(
             .into_iter()
             .map(|i| checked(shared, function, i)),
     );
-    shared.sink.emit(function, list)
+    shared.sink.emit(function, list).await
 }
 
 /// Applies the scoping rule of [`scoped`] to an invalidation added with `cx.invalidate`.

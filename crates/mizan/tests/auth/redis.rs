@@ -4,8 +4,6 @@
 //! Uses `REDIS_URL` when set; otherwise starts a `redis-server` of its own on a free port
 //! (scripts/test installs Debian's `redis-server` when it is missing).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
@@ -13,67 +11,11 @@ use mizan::auth::{Auth, Csrf, RedisStore, Sessions};
 use redis::AsyncCommands;
 use serde_json::json;
 
+#[path = "../support/redis_server.rs"]
+mod redis_server;
+use redis_server::{Redis, prefix};
+
 use crate::{Browser, Table, app_with, who};
-
-/// A Redis for one test: the given one, or a server this test started (and stops).
-struct Redis {
-    url: String,
-    server: Option<Child>,
-}
-
-impl Redis {
-    fn start() -> Self {
-        if let Ok(url) = std::env::var("REDIS_URL") {
-            return Self { url, server: None };
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let server = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH (Debian: apt-get install redis-server), or REDIS_URL");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            url: format!("redis://127.0.0.1:{port}/"),
-            server: Some(server),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A unique key prefix per test, so tests sharing one Redis never see each other.
-fn prefix(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("mizan-test:{test}:{nanos}:")
-}
 
 async fn app(redis: &Redis, table: &Table, prefix: &str) -> axum::Router {
     let store = RedisStore::connect(&redis.url)
@@ -152,7 +94,7 @@ async fn signing_out_deletes_the_session_in_redis() {
 #[tokio::test]
 async fn a_redis_outage_is_a_503_for_session_requests_and_anonymous_ones_still_work() {
     let mut redis = Redis::start();
-    if redis.server.is_none() {
+    if !redis.owned() {
         return; // REDIS_URL names a server this test must not stop.
     }
     let table = Table::with_demo_users();
