@@ -460,6 +460,59 @@ export function parseWsMessage(text) {
   if (extra !== undefined) fail(id, extra);
   return out;
 }
+// ---------------------------------------------------------------- SSR (spec/SSR.md)
+
+/** One frame of the SSR worker socket (§2): lengths, the JSON part (canonical JSON: compact,
+ *  members sorted), the blob. */
+export function encodeSsrFrame(message, blob) {
+  const json = Buffer.from(canonicalJson(message), "utf8");
+  const body = Buffer.from(blob, "utf8");
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(json.length, 0);
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, json, body]);
+}
+
+/** The one frame in `bytes`: `{message, blob}`, or throws its error kind. */
+export function decodeSsrFrame(bytes) {
+  if (bytes.length < 8) throw new Error("closed");
+  const jsonLength = bytes.readUInt32BE(0);
+  const blobLength = bytes.readUInt32BE(4);
+  if (jsonLength > 16 * 1024 * 1024 || blobLength > 256 * 1024 * 1024) throw new Error("too_large");
+  if (bytes.length < 8 + jsonLength + blobLength) throw new Error("closed");
+  let message;
+  try {
+    message = JSON.parse(bytes.subarray(8, 8 + jsonLength).toString("utf8"));
+  } catch {
+    throw new Error("not_json");
+  }
+  if (message === null || typeof message != "object" || Array.isArray(message)) throw new Error("not_json");
+  return { message, blob: bytes.subarray(8 + jsonLength, 8 + jsonLength + blobLength).toString("utf8") };
+}
+
+/** The page data script of a server-rendered page (§4). */
+export const pageDataScript = (data) =>
+  `<script id="mizan-data" type="application/json">${canonicalJson(data).replace(/</g, "\\u003c")}</script>`;
+
+checks["ssr-frame"] = (v) => {
+  const bytes = Buffer.from(v.hex, "hex");
+  if (v.error) {
+    try {
+      decodeSsrFrame(bytes);
+      return false;
+    } catch (e) {
+      return e.message === v.error;
+    }
+  }
+  const decoded = decodeSsrFrame(bytes);
+  return encodeSsrFrame(v.message, v.blob).toString("hex") === v.hex && same(decoded.message, v.message) && decoded.blob === v.blob;
+};
+
+checks["page-data"] = (v) => {
+  const script = pageDataScript(v.data);
+  const inner = script.slice(script.indexOf(">") + 1, -"</script>".length);
+  return script === v.script && same(JSON.parse(inner), v.data);
+};
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = dirname(fileURLToPath(import.meta.url));

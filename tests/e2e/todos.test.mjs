@@ -25,12 +25,15 @@ import { chromium } from "playwright-core";
 import { buildPackages } from "../../scripts/build-packages.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** The front ends: name → the directory of its development build. */
+/** The front ends: name → the directory of its development build. Its server bundle (for
+ *  mizan-ssr) goes beside it, in `dist-e2e-server`, where the example looks for it. */
 const FRONT_ENDS = {
   react: join(root, "examples", "todos", "web", "dist-e2e"),
   vue: join(root, "examples", "todos", "web-vue", "dist-e2e"),
   svelte: join(root, "examples", "todos", "web-svelte", "dist-e2e"),
 };
+/** Each front end's server entry. */
+const SERVER_ENTRIES = { react: "src/entry-server.tsx", vue: "src/entry-server.ts", svelte: "src/entry-server.ts" };
 const frameworks = (process.env.E2E_FRAMEWORKS ?? Object.keys(FRONT_ENDS).join(","))
   .split(",")
   .map((name) => name.trim())
@@ -45,14 +48,17 @@ const work = mkdtempSync(join(tmpdir(), "mizan-e2e-"));
 async function buildFrontEnd(framework) {
   await buildPackages();
   const vite = join(root, "node_modules", "vite", "bin", "vite.js");
-  const args = [vite, "build", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
-  const r = spawnSync(process.execPath, args, {
-    cwd: dirname(FRONT_ENDS[framework]),
-    env: { ...process.env, NODE_ENV: "development" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`the front end build (vite ${args.slice(1).join(" ")}) failed (exit ${r.status})`);
+  const client = [vite, "build", "--mode", "development", "--outDir", "dist-e2e", "--logLevel", "warn"];
+  const server = [...client.slice(0, 4), "--ssr", SERVER_ENTRIES[framework], "--outDir", "dist-e2e-server", "--logLevel", "warn"];
+  for (const args of [client, server]) {
+    const r = spawnSync(process.execPath, args, {
+      cwd: dirname(FRONT_ENDS[framework]),
+      env: { ...process.env, NODE_ENV: "development" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`the front end build (vite ${args.slice(1).join(" ")}) failed (exit ${r.status})`);
+  }
 }
 
 /** The example server's executable, as cargo reports it: `cargo build` is a no-op when
@@ -180,8 +186,13 @@ async function open(url, context) {
   });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
-  await page.goto(url);
-  return { page, log, errors };
+  // Hydration mismatches are reported on the console (React, Vue: errors; Svelte: a warning).
+  const consoleProblems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || (m.type() === "warning" && /hydrat/i.test(m.text()))) consoleProblems.push(m.text());
+  });
+  const response = await page.goto(url);
+  return { page, log, errors, consoleProblems, response };
 }
 
 /** Waits until the log stops growing (no request for a while), then returns a copy. */
@@ -242,8 +253,49 @@ for (const framework of frameworks) {
 
     after(() => server?.child.kill());
 
-    test("the page loads each context once (React: even in StrictMode)", async () => {
-      const { page, log, errors } = await open(server.url);
+    test("the page is rendered on the server and hydrates without a request for its contexts", async () => {
+      const { page, log, errors, consoleProblems, response } = await open(server.url);
+      assert.equal(response.headers()["x-mizan-ssr"], "rendered");
+      const html = await response.text();
+      // The markup holds the preloaded data: the first project's todos are in the page.
+      assert.match(html, /<div id="root">.*Read the README/s);
+      assert.match(html, /<script id="mizan-data" type="application\/json">/);
+      await project1(page).locator("li").first().waitFor();
+      assert.deepEqual(await settled(page, log), []);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(consoleProblems, []);
+      // Hydrated: the page is live (switching projects fetches the other one).
+      await page.locator('[data-project-link="2"]').click();
+      await page.locator('section[data-project="2"] h2', { hasText: "Second" }).waitFor();
+      assert.deepEqual(await settled(page, log), ["GET /api/mizan/ctx/todos/?project=2"]);
+      await page.close();
+    });
+
+    test("a signed-in user's page is rendered for them, and `?project=` picks what is preloaded", async () => {
+      const context = await browser.newContext();
+      const { cookie } = await apiSignIn(server.url, "bob");
+      await context.addCookies(
+        cookie.split("; ").map((pair) => {
+          const [name, ...value] = pair.split("=");
+          return { name, value: value.join("="), url: server.url };
+        }),
+      );
+      const { page, log, errors, consoleProblems, response } = await open(`${server.url}/?project=2`, context);
+      assert.equal(response.headers()["x-mizan-ssr"], "rendered");
+      assert.equal(response.headers()["cache-control"], "private, no-cache");
+      const html = await response.text();
+      assert.match(html, /data-signed-in="bob"/);
+      assert.match(html, /"todos\?project=2"/);
+      await page.locator('section[data-project="2"] h2', { hasText: "Second" }).waitFor();
+      assert.deepEqual(await settled(page, log), []);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(consoleProblems, []);
+      await context.close();
+    });
+
+    test("without server rendering, the page loads each context once (React: even in StrictMode)", async () => {
+      // index.html as a static file: the shell alone, rendered in the browser.
+      const { page, log, errors } = await open(`${server.url}/index.html`);
       await project1(page).locator("li").first().waitFor();
       const requests = await settled(page, log);
       assert.deepEqual(requests.sort(), [
@@ -581,7 +633,9 @@ for (const framework of frameworks) {
     });
 
     test("the devtools panel lists the entries and the mutation that caused each refetch", async () => {
-      const { page, log } = await open(server.url);
+      // Rendered in the browser (index.html as a static file), so that the page fetches its
+      // contexts (a server-rendered page starts with them).
+      const { page, log } = await open(`${server.url}/index.html`);
       await project1(page).locator("li").first().waitFor();
       await settled(page, log);
       const panel = page.locator("#devtools [data-mizan-devtools]");

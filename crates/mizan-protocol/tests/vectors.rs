@@ -19,7 +19,8 @@ use serde_json::{Value, json};
 /// Every vector file, by the feature it pins.
 /// (`ws-messages` is the server's parser of WebSocket client messages: run by `mizan`'s
 /// `ws::message` tests and spec/vectors/reference.mjs.)
-const FEATURES: [&str; 10] = [
+/// (`ssr-frame` and `page-data` are the SSR bridge's: crates/mizan-ssr runs them.)
+const FEATURES: [&str; 12] = [
     "field-path",
     "canonical-json",
     "params-encode",
@@ -30,6 +31,8 @@ const FEATURES: [&str; 10] = [
     "mwt",
     "cache-key",
     "ws-messages",
+    "ssr-frame",
+    "page-data",
 ];
 
 fn spec() -> PathBuf {

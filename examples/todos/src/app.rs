@@ -9,11 +9,15 @@ use axum::routing::get;
 use mizan::auth::{Auth, Csrf, Sessions};
 use mizan::cache::Cache;
 use mizan::ws::WebSocket;
-use mizan::{Builder, Mizan};
+use mizan::{Builder, Mizan, params};
+use mizan_ssr::{Page, Runtime, Ssr, SsrConfig};
 use sqlx::SqlitePool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::accounts::Accounts;
+use crate::api::account::ME;
+use crate::api::projects::PROJECTS;
+use crate::api::todos::TODOS;
 use crate::limits::LoginLimits;
 
 /// The Mizan API: every `#[mizan::client]` function in the program (they register
@@ -50,13 +54,70 @@ pub fn builder(pool: SqlitePool) -> Builder {
 /// (its `index.html` for every other path) — or, when it has not been built, a redirect
 /// from `/` to the plain page.
 pub fn router(api: &Mizan, web: Option<&Path>) -> Router {
+    router_with_ssr(api, web, None)
+}
+
+/// [`router`], with the front end's page rendered on the server by `ssr` (see
+/// [`start_ssr`]): `GET /` preloads what the page shows first — who is signed in, the
+/// projects, and the todos of the project in the URL (`?project=2`, else the first) — so the
+/// browser hydrates it without a request for them.
+pub fn router_with_ssr(api: &Mizan, web: Option<&Path>, ssr: Option<&Ssr>) -> Router {
+    let rendered = match ssr {
+        Some(ssr) => Router::new().route(
+            "/",
+            get(ssr.page(|request| {
+                let project = request
+                    .uri
+                    .query()
+                    .and_then(|q| {
+                        form_urlencoded::parse(q.as_bytes())
+                            .find(|(k, _)| k == "project")
+                            .and_then(|(_, v)| v.parse::<i64>().ok())
+                    })
+                    .filter(|id| *id > 0)
+                    .unwrap_or(1);
+                Page::new()
+                    .preload(ME.name(), params! {})
+                    .preload(PROJECTS.name(), params! {})
+                    .preload(TODOS.name(), params! { project: project })
+            })),
+        ),
+        None => Router::new(),
+    };
     let pages = match web {
         Some(dist) => Router::new().fallback_service(
             ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))),
         ),
         None => Router::new().route("/", get(|| async { Redirect::to("/plain") })),
     };
-    pages.merge(api.router())
+    rendered.merge(pages).merge(api.router())
+}
+
+/// Starts server-side rendering for the front end built in `web` when its server bundle
+/// exists: `entry-server.js` in the directory named as `web` with `-server` added
+/// (`dist-server` beside `dist`, built by `npm run build`). `None` when there is none, or
+/// when `MIZAN_SSR=0`. On Bun when it is installed, else Node (`MIZAN_SSR_RUNTIME=node|bun`
+/// chooses).
+///
+/// # Errors
+/// When the bundle exists but no worker starts (the JavaScript error says why).
+pub async fn start_ssr(api: &Mizan, web: &Path) -> anyhow::Result<Option<Ssr>> {
+    let mut server = web.as_os_str().to_owned();
+    server.push("-server");
+    let bundle = PathBuf::from(server).join("entry-server.js");
+    if std::env::var("MIZAN_SSR").is_ok_and(|v| v == "0") || !bundle.is_file() {
+        return Ok(None);
+    }
+    let runtime = match std::env::var("MIZAN_SSR_RUNTIME").as_deref() {
+        Ok("node") => Runtime::Node,
+        Ok("bun") => Runtime::Bun,
+        Ok(other) => anyhow::bail!("MIZAN_SSR_RUNTIME must be node or bun, not {other:?}"),
+        Err(_) => Runtime::Auto,
+    };
+    let config = SsrConfig::new(bundle)
+        .shell(web.join("index.html"))
+        .runtime(runtime);
+    Ok(Some(Ssr::start(config).await?.preloading(api)))
 }
 
 /// The built front end: `WEB_DIST` when set, else `web/dist` (what `npm run build` makes),

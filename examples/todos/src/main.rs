@@ -7,7 +7,9 @@
 //! Environment: `DATABASE_URL` (default `sqlite://todos.db?mode=rwc`, created on first
 //! run), `BIND` (default `127.0.0.1:3000`) or just `PORT`, `WEB_DIST` (the built front end:
 //! default `web/dist`, the React one; `web-vue/dist` or `web-svelte/dist` for the others),
-//! `LOGIN_ATTEMPTS_PER_MINUTE` (per account, default 5; four times as many per client
+//! `MIZAN_SSR` (`0` renders the front end in the browser only; by default its page is
+//! rendered on the server when `npm run build` built its server bundle), `MIZAN_SSR_RUNTIME`
+//! (`node` or `bun`; default Bun when installed), `LOGIN_ATTEMPTS_PER_MINUTE` (per account, default 5; four times as many per client
 //! address: raise it for test suites that sign in often), and `RUST_LOG` (default `info`).
 
 use std::env;
@@ -54,7 +56,16 @@ async fn main() -> anyhow::Result<()> {
             "no front end is built (scripts/run builds one); / leads to the plain HTML page at /plain"
         );
     }
-    let router = app::router(&api, web.as_deref());
+    let ssr = match &web {
+        Some(web) => app::start_ssr(&api, web)
+            .await
+            .context("starting server-side rendering (MIZAN_SSR=0 turns it off)")?,
+        None => None,
+    };
+    if web.is_some() && ssr.is_none() {
+        tracing::info!("the front end renders in the browser (no server bundle, or MIZAN_SSR=0)");
+    }
+    let router = app::router_with_ssr(&api, web.as_deref(), ssr.as_ref());
 
     let addr = match env::var("BIND") {
         Ok(addr) => addr,

@@ -75,15 +75,27 @@ export class ContextQuery<P extends Params, D, S = D> extends Observed {
     // the current descriptor and options into the observer (its refetch() uses them too)
     const input = () => observer.setOptions(descriptor(), typeof options == "function" ? options() : options);
     // From the first reading effect to the last: an effect of its own follows the params and
-    // options (resubscribing when they change); destroyed with the subscription.
-    const subscribe = createSubscriber((update) =>
-      $effect.root(() => {
-        $effect.pre(() => {
-          input();
-          return observer.subscribe(update);
-        });
-      }),
-    );
+    // options (resubscribing when they change); destroyed with the subscription. Created a
+    // microtask later: createSubscriber starts untracked, and while hydrating server-rendered
+    // markup Svelte runs a new effect at once, so created here it would track nothing and
+    // never follow the params.
+    const subscribe = createSubscriber((update) => {
+      let stop: (() => void) | undefined;
+      let stopped = false;
+      queueMicrotask(() => {
+        if (!stopped)
+          stop = $effect.root(() => {
+            $effect.pre(() => {
+              input();
+              return observer.subscribe(update);
+            });
+          });
+      });
+      return () => {
+        stopped = true;
+        stop?.();
+      };
+    });
     super(() => {
       input();
       subscribe();

@@ -1,8 +1,9 @@
-import { MizanClient } from "@mizan/runtime";
+import { MizanClient, hydrate as hydrateData } from "@mizan/runtime";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
 import { live } from "@mizan/runtime/ws";
-import { mount } from "svelte";
+import { readPageData } from "@mizan/ssr-worker";
+import { hydrate, mount } from "svelte";
 
 import Root from "./Root.svelte";
 import "../../web/src/styles.css";
@@ -12,6 +13,9 @@ const client = new MizanClient({
   // page stays: the invalidation the answer carried has already refreshed what changed.
   navigate: () => {},
 });
+// The contexts the server preloaded for this page (mizan-ssr): entries start as `success`, no
+// request is made for them.
+hydrateData(client, readPageData());
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
 // A change made by anyone else (another user, another browser) is pushed over the WebSocket
@@ -26,4 +30,6 @@ if (import.meta.env.DEV) mountDevtools(client, { parent: document.getElementById
 
 const target = document.getElementById("root");
 if (target === null) throw new Error("index.html has no #root");
-mount(Root, { target, props: { client } });
+// Rendered on the server: hydrate the markup; a fallback page (X-Mizan-SSR: fallback) or a
+// server without SSR sent an empty root: render it here.
+(target.firstElementChild ? hydrate : mount)(Root, { target, props: { client } });

@@ -1,8 +1,9 @@
-import { MizanClient } from "@mizan/runtime";
+import { MizanClient, hydrate } from "@mizan/runtime";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
 import { live } from "@mizan/runtime/ws";
-import { createApp } from "vue";
+import { readPageData } from "@mizan/ssr-worker";
+import { createApp, createSSRApp } from "vue";
 
 import App from "./App.vue";
 import { createMizan } from "./mizan/vue";
@@ -13,6 +14,9 @@ const client = new MizanClient({
   // page stays: the invalidation the answer carried has already refreshed what changed.
   navigate: () => {},
 });
+// The contexts the server preloaded for this page (mizan-ssr): entries start as `success`, no
+// request is made for them.
+hydrate(client, readPageData());
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
 // A change made by anyone else (another user, another browser) is pushed over the WebSocket
@@ -25,4 +29,8 @@ live(client);
 // there, and the package has no side effects, so the import goes too.
 if (import.meta.env.DEV) mountDevtools(client, { parent: document.getElementById("devtools") ?? document.body });
 
-createApp(App).use(createMizan(client)).mount("#root");
+// Rendered on the server: hydrate the markup (createSSRApp); a fallback page (X-Mizan-SSR:
+// fallback) or a server without SSR sent an empty root: render it here.
+const root = document.getElementById("root");
+if (root === null) throw new Error("index.html has no #root");
+(root.firstElementChild ? createSSRApp(App) : createApp(App)).use(createMizan(client)).mount(root);

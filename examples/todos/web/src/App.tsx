@@ -19,19 +19,21 @@ import {
   useToggleTodo,
 } from "./mizan/react";
 
-/** The project in the URL (`#2`), else the first. */
-const projectFromHash = () => Number(location.hash.slice(1)) || 1;
+/** The project in the URL (`?project=2`), else the first. `url` is the page's URL when
+ *  rendering on the server (src/entry-server.tsx), where there is no `location`. */
+const projectFromUrl = (url?: string) =>
+  Number(new URL(url ?? location.href, "http://localhost").searchParams.get("project")) || 1;
 
 /** A sidebar of projects and the selected project's todos. Nothing here says what to refetch
  *  after a change: the server's answer to each call does. Anyone may read; the controls that
  *  change something show for a signed-in user only (the server answers 401 otherwise). */
-export function App() {
+export function App({ url }: { url?: string }) {
   const me = useMe();
   const user = me.data?.current_user ?? null;
   const projects = useProjects();
-  const [selected, setSelected] = useState(projectFromHash);
+  const [selected, setSelected] = useState(() => projectFromUrl(url));
   const select = (id: number) => {
-    history.replaceState(null, "", `#${id}`);
+    history.replaceState(null, "", `?project=${id}`);
     setSelected(id);
   };
   const selectAnother = () => select(projects.data?.project_list.find((p) => p.id !== selected)?.id ?? 1);

@@ -1,9 +1,11 @@
-import { MizanClient } from "@mizan/runtime";
+import { MizanClient, hydrate } from "@mizan/runtime";
 import { crossTab } from "@mizan/runtime/cross-tab";
 import { mountDevtools } from "@mizan/runtime/devtools";
 import { live } from "@mizan/runtime/ws";
 import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, hydrateRoot } from "react-dom/client";
+
+import { readPageData } from "@mizan/ssr-worker";
 
 import { App } from "./App";
 import { MizanProvider } from "./mizan/react";
@@ -14,6 +16,9 @@ const client = new MizanClient({
   // page stays: the invalidation the answer carried has already refreshed what changed.
   navigate: () => {},
 });
+// The contexts the server preloaded for this page (mizan-ssr): entries start as `success`, no
+// request is made for them.
+hydrate(client, readPageData());
 // A change made in one tab refetches what it invalidated in every other tab.
 crossTab(client);
 // A change made by anyone else (another user, another browser) is pushed over the WebSocket
@@ -29,10 +34,14 @@ if (import.meta.env.DEV) mountDevtools(client, { parent: document.getElementById
 
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root");
-createRoot(root).render(
+const app = (
   <StrictMode>
     <MizanProvider client={client}>
       <App />
     </MizanProvider>
-  </StrictMode>,
+  </StrictMode>
 );
+// Rendered on the server: hydrate the markup; a fallback page (X-Mizan-SSR: fallback) or a
+// server without SSR sent an empty root: render it here.
+if (root.firstElementChild) hydrateRoot(root, app);
+else createRoot(root).render(app);

@@ -86,8 +86,9 @@ for (const name of files) {
   // The MWT and cache keys are not the kernel's: @mizan/protocol runs mwt.json and
   // cache-key.json (packages/protocol). Nor is parsing WebSocket client messages: the
   // server's (crates/mizan ws::message tests and spec/vectors/reference.mjs run
-  // ws-messages.json).
-  if (["mwt", "cache-key", "ws-messages"].includes(file.feature)) continue;
+  // ws-messages.json); the SSR socket's frames and page data are @mizan/ssr-worker's and
+  // mizan-ssr's.
+  if (["mwt", "cache-key", "ws-messages", "ssr-frame", "page-data"].includes(file.feature)) continue;
   describe(name, () => {
     it("has a known feature", () => expect(Object.keys(checks)).toContain(file.feature));
     for (const v of file.vectors) it(v.description, () => checks[file.feature]!(v));
