@@ -11,9 +11,7 @@ use mizan::auth::{Auth, Csrf, RedisStore, Sessions};
 use redis::AsyncCommands;
 use serde_json::json;
 
-#[path = "../support/redis_server.rs"]
-mod redis_server;
-use redis_server::{Redis, prefix};
+use crate::redis_server::{Redis, prefix};
 
 use crate::{Browser, Table, app_with, who};
 
