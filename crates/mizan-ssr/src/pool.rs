@@ -51,9 +51,7 @@ pub(crate) struct Pool {
     /// one permit per worker given back (or started)
     returned: Notify,
     waiting: AtomicUsize,
-    /// ready workers (idle or rendering)
-    live: AtomicUsize,
-    /// serial → pid of the ready workers
+    /// serial → pid of the ready workers (idle or rendering)
     pids: Mutex<HashMap<u64, u32>>,
     serial: AtomicU64,
     stamp: Mutex<Stamp>,
@@ -109,7 +107,6 @@ impl Pool {
             idle: Mutex::default(),
             returned: Notify::new(),
             waiting: AtomicUsize::new(0),
-            live: AtomicUsize::new(0),
             pids: Mutex::default(),
             serial: AtomicU64::new(0),
             stamp: Mutex::new(stamp),
@@ -213,7 +210,7 @@ impl Pool {
         };
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         found.ok_or_else(|| {
-            if self.live.load(Ordering::Acquire) == 0 {
+            if self.pids.lock().map_or(0, |p| p.len()) == 0 {
                 Failure::new(FallbackReason::NoWorker, "no SSR worker is running")
             } else {
                 Failure::new(
@@ -280,7 +277,6 @@ impl Pool {
         if let Ok(mut pids) = self.pids.lock() {
             pids.remove(&serial);
         }
-        self.live.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn give_back(&self, worker: Worker) {
@@ -301,7 +297,6 @@ impl Pool {
                 if let Ok(mut pids) = self.pids.lock() {
                     pids.insert(serial, worker.pid);
                 }
-                self.live.fetch_add(1, Ordering::AcqRel);
                 Ok(worker)
             }
             Err(e) => {

@@ -43,8 +43,8 @@ pub(crate) fn media(headers: &HeaderMap) -> Media {
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes with a 413.
-pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
+/// A 413 when the body's declared `Content-Length` is over `limit` (before reading it).
+pub(crate) fn refuse_declared_over(headers: &HeaderMap, limit: usize) -> Result<()> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -52,6 +52,12 @@ pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Resul
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Error::payload_too_large(limit));
     }
+    Ok(())
+}
+
+/// Reads the whole body, refusing more than `limit` bytes with a 413.
+pub(crate) async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
+    refuse_declared_over(headers, limit)?;
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(Error::payload_too_large(limit)),

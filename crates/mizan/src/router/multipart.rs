@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use http::HeaderMap;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::CONTENT_TYPE;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
@@ -37,13 +37,7 @@ pub(crate) async fn read(
     limit: usize,
     text_limit: usize,
 ) -> Result<Multipart> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Error::payload_too_large(limit));
-    }
+    super::body::refuse_declared_over(headers, limit)?;
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

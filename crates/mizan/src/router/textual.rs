@@ -25,18 +25,32 @@ pub(crate) fn add(
     unknown: Unknown,
 ) -> Result<()> {
     for (key, values) in text {
-        let Some(&how) = entry.coerce.get(&key) else {
-            if unknown == Unknown::Refuse {
-                super::call::check_known(entry, &Map::from_iter([(key, Value::Null)]))?;
-            }
+        let Some(how) = slot(entry, &key, args, unknown)? else {
             continue;
         };
-        if args.contains_key(&key) {
-            return Err(given_twice(&key));
-        }
         args.insert(key.clone(), coerce(&key, how, values)?);
     }
     Ok(())
+}
+
+/// How argument `key` takes its textual or file values: `None` for a key that is not an
+/// argument (an error when unknown keys are refused), an error when `args` has it already.
+fn slot(
+    entry: &FnEntry,
+    key: &str,
+    args: &Map<String, Value>,
+    unknown: Unknown,
+) -> Result<Option<Coerce>> {
+    let Some(&how) = entry.coerce.get(key) else {
+        if unknown == Unknown::Refuse {
+            super::call::check_known(entry, &Map::from_iter([(key.to_owned(), Value::Null)]))?;
+        }
+        return Ok(None);
+    };
+    if args.contains_key(key) {
+        return Err(given_twice(key));
+    }
+    Ok(Some(how))
 }
 
 /// Adds the values standing for received files: one per argument, or an array for an
@@ -48,15 +62,9 @@ pub(crate) fn add_files(
     unknown: Unknown,
 ) -> Result<()> {
     for (key, mut values) in files {
-        let Some(&how) = entry.coerce.get(&key) else {
-            if unknown == Unknown::Refuse {
-                super::call::check_known(entry, &Map::from_iter([(key, Value::Null)]))?;
-            }
+        let Some(how) = slot(entry, &key, args, unknown)? else {
             continue;
         };
-        if args.contains_key(&key) {
-            return Err(given_twice(&key));
-        }
         let value = match (how, values.len()) {
             (Coerce::Array, _) => Value::Array(values),
             (_, 1) => values.pop().unwrap_or_default(),
