@@ -6,6 +6,7 @@
 //! - [`Params`]: a context instance's parameters, their canonical URL and how an
 //!   invalidation scope matches them;
 //! - [`cache_key`]: origin cache keys, HMAC-SHA256 over a length-prefixed encoding;
+//! - [`edge_manifest`]: the edge manifest, the cache policy of a proxy in front of an origin;
 //! - [`field_path`]: how an error names the value it is about (`items/2/qty`);
 //! - [`invalidation`]: what a call invalidates and the `X-Mizan-Invalidate` header codec;
 //! - [`mwt`]: the Mizan Web Token, the signed cache scope an edge keys entries by;
@@ -17,6 +18,7 @@
 
 pub mod cache_key;
 mod canonical;
+pub mod edge_manifest;
 pub mod field_path;
 pub mod invalidation;
 pub mod mwt;
