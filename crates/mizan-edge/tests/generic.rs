@@ -312,7 +312,7 @@ async fn large_bodies_stream_through_unstored() {
 async fn metrics_are_served_as_prometheus_text() {
     let o = origin(|_, _| reply(200, &[("cache-control", "max-age=60")], "m")).await;
     let (edge_, http) = edge(vec![o.url()], |c| {
-        c.metrics = Some("127.0.0.1:0".parse().unwrap())
+        c.metrics = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
     http.get("/m").await;
