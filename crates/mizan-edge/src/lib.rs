@@ -184,7 +184,7 @@ fn reload(shared: &Shared, path: Option<&std::path::Path>) -> Result<(), EdgeErr
     let Some(path) = path else {
         return Err(EdgeError::Config("no --manifest to reload".into()));
     };
-    match Policy::load(path) {
+    match Policy::load(path, shared.mwt.as_ref()) {
         Ok(policy) => {
             shared.policy.store(Some(Arc::new(policy)));
             inc(&shared.metrics.reloads);
@@ -215,7 +215,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, EdgeError> {
 pub async fn start(config: EdgeConfig) -> Result<RunningEdge, EdgeError> {
     let origins = origin::Origins::new(&config.origins)?;
     let policy = match &config.manifest {
-        Some(path) => Some(Arc::new(Policy::load(path)?)),
+        Some(path) => Some(Arc::new(Policy::load(path, config.mwt_keys.as_ref())?)),
         None => None,
     };
     if let (Some(policy), None) = (&policy, &config.mwt_keys)

@@ -935,6 +935,9 @@ impl Shared {
             (true, scope) => {
                 let vouched = match response_token(policy, &head_parts.headers) {
                     Some(token) => self.verify(policy, token),
+                    // The origin cleared the token without issuing another: the
+                    // response was not computed for the request's token.
+                    None if head_parts.headers.contains_key(header::SET_COOKIE) => None,
                     None => claims.clone(),
                 };
                 vouched.map(|c| Some(scope_text(scope, &c)))
@@ -1081,8 +1084,7 @@ impl Shared {
     }
 
     fn verify(&self, policy: &Policy, token: &str) -> Option<MwtClaims> {
-        let keys = self.mwt.as_ref()?;
-        policy.manifest.mwt.as_ref()?;
+        let keys = policy.keys.as_ref()?;
         match mwt::verify(token, keys, now_secs()) {
             Ok(claims) => Some(claims),
             Err(e) => {
@@ -1095,14 +1097,14 @@ impl Shared {
     /// The manifest's never-store rules.
     fn manifest_storable(
         &self,
-        _policy: &Policy,
+        policy: &Policy,
         plan: &CachePlan,
         headers: &HeaderMap,
         status: StatusCode,
         credentialed: bool,
     ) -> bool {
         if status != StatusCode::OK
-            || headers.contains_key(header::SET_COOKIE)
+            || foreign_set_cookie(headers, policy)
             || cache_control_has(headers, "no-store")
             || cache_control_has(headers, "no-cache")
             || headers.contains_key(header::VARY) && vary_unsupported(headers)
@@ -1129,6 +1131,25 @@ impl Shared {
         }
         true
     }
+}
+
+/// Whether the response sets a cookie other than the MWT's own: the MWT cookie comes
+/// with a token the origin vouched for (MWT.md §6.4) and is never replayed, any other
+/// cookie makes the response unstorable.
+fn foreign_set_cookie(headers: &HeaderMap, policy: &Policy) -> bool {
+    let mwt_cookie = policy.manifest.mwt.as_ref().map(|m| m.cookie.as_str());
+    headers.get_all(header::SET_COOKIE).iter().any(|v| {
+        let name = v
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .and_then(|pair| pair.split_once('='))
+            .map(|(name, _)| name.trim());
+        match (name, mwt_cookie) {
+            (Some(name), Some(cookie)) => name != cookie,
+            _ => true,
+        }
+    })
 }
 
 /// A `Vary` the manifest-mode key does not cover: anything but `Accept-Encoding` (the
