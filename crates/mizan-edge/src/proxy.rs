@@ -19,7 +19,7 @@ use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 
 use crate::body::{self, Body, Read};
 use crate::metrics::{Metrics, inc};
-use crate::origin::{Origins, OutBody};
+use crate::origin::{OriginError, Origins, OutBody};
 use crate::policy::{CachePlan, Plan, Policy};
 use crate::store::{Entry, Flight, MAX_VARIANTS, Outcome, Slot, Store};
 
@@ -132,6 +132,17 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Bod
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     add_via(response.headers_mut());
     response
+}
+
+fn origin_failed(error: &OriginError) -> Response<Body> {
+    match error {
+        OriginError::Timeout => error_response(
+            StatusCode::GATEWAY_TIMEOUT,
+            "gateway_timeout",
+            "the origin did not answer in time",
+        ),
+        OriginError::Unavailable(_) => bad_gateway(),
+    }
 }
 
 fn bad_gateway() -> Response<Body> {
@@ -303,7 +314,11 @@ impl Shared {
             OutBody::Replayable(Bytes::new())
         } else if content_length(&parts.headers).is_some_and(|n| n <= MAX_REPLAYABLE_BODY as u64) {
             match body::read_bounded(body::incoming(incoming), MAX_REPLAYABLE_BODY).await {
-                Ok(Read::Whole(bytes)) => OutBody::Replayable(bytes),
+                Ok(Read::Whole(bytes)) => {
+                    // The body is here already: nothing for the origin to continue.
+                    parts.headers.remove(header::EXPECT);
+                    OutBody::Replayable(bytes)
+                }
                 Ok(Read::TooLong(rest)) => OutBody::Stream(rest),
                 Err(_) => {
                     return error_response(
@@ -344,12 +359,13 @@ impl Shared {
         body: OutBody,
     ) -> Response<Body> {
         inc(&self.metrics.passes);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(&parts, &path_and_query, body, &self.metrics)
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
@@ -586,7 +602,7 @@ impl Shared {
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
             forwarded.headers.remove(name);
         }
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &forwarded,
@@ -595,8 +611,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         self.purge_from_headers(&head.headers);
@@ -761,7 +778,7 @@ impl Shared {
             return bad_gateway();
         };
         let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &revalidation,
@@ -770,8 +787,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         self.purge_from_headers(&head.headers);
@@ -907,7 +925,7 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &parts,
@@ -916,8 +934,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
         self.purge_from_headers(&head_parts.headers);
