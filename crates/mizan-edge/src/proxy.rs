@@ -369,10 +369,21 @@ impl Shared {
         };
         let (mut head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
-        self.purge_from_headers(&head.headers);
-        if let Some(policy) = self.policy.load_full()
-            && let Some(function) = policy.body_purges(&parts.method, path_and_query.path())
-        {
+        let undecodable = self.purge_from_headers(&head.headers);
+        let policy = self.policy.load_full();
+        let function = policy
+            .as_ref()
+            .and_then(|p| p.body_purges(&parts.method, path_and_query.path()));
+        if undecodable {
+            // Widen rather than miss: the function's declared contexts, or everything.
+            match (&policy, &function) {
+                (Some(policy), Some(function)) => {
+                    self.purge_contexts(policy, &policy.static_purges(function));
+                }
+                _ => self.purge_all(),
+            }
+        }
+        if let (Some(policy), Some(function)) = (policy, function) {
             match body::read_bounded(body, MAX_STORED_BODY).await {
                 Ok(Read::Whole(bytes)) => {
                     self.purge_from_body(&policy, &function, head.status, &head.headers, &bytes);
@@ -404,17 +415,24 @@ impl Shared {
         Response::from_parts(head, body)
     }
 
-    fn purge_from_headers(&self, headers: &HeaderMap) {
+    /// Applies the response's `X-Mizan-Invalidate`; `true` when a value did not decode
+    /// (the caller widens the purge).
+    fn purge_from_headers(&self, headers: &HeaderMap) -> bool {
         let mut list = Vec::new();
+        let mut undecodable = false;
         for value in headers.get_all(invalidation::HEADER_NAME) {
             match value.to_str().map(invalidation::decode_header) {
                 Ok(Ok(items)) => list.extend(items),
-                _ => tracing::warn!("an origin's X-Mizan-Invalidate did not decode"),
+                _ => {
+                    tracing::warn!("an origin's X-Mizan-Invalidate did not decode");
+                    undecodable = true;
+                }
             }
         }
         if !list.is_empty() {
             self.purge(&list);
         }
+        undecodable
     }
 
     fn purge_from_body(
@@ -616,7 +634,8 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let response_time = SystemTime::now();
         let policy =
             CachePolicy::new_options(&forwarded, &head, response_time, CacheOptions::default());
@@ -792,7 +811,8 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let now = SystemTime::now();
         if head.status == StatusCode::NOT_MODIFIED {
             if let AfterResponse::NotModified(policy, merged) =
@@ -896,8 +916,23 @@ impl Shared {
         let head = parts.method == Method::HEAD;
         let gens = self.store.generations(&plan.context, &plan.reads);
         let key: Arc<str> = self
-            .storage_key(&plan, request_scope.as_deref(), &gens)
+            .storage_key(&plan, plan.scope, request_scope.as_deref(), &gens)
             .into();
+        // A caller with a verified token may have a copy of its own: the origin marked
+        // the response `X-Mizan-Scope: user` (EDGE_MANIFEST.md §4.3).
+        if plan.scope != EdgeScope::User
+            && let Some(claims) = &claims
+        {
+            let own: Arc<str> = self
+                .storage_key(&plan, EdgeScope::User, Some(claims.sub()), &gens)
+                .into();
+            if let Some(slot) = self.store.cache.get(&own).await
+                && let Some(entry) = slot.variants.first()
+                && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
+            {
+                return response;
+            }
+        }
         if let Some(slot) = self.store.cache.get(&key).await
             && let Some(entry) = slot.variants.first()
             && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
@@ -939,16 +974,32 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
-        self.purge_from_headers(&head_parts.headers);
+        let undecodable = self.purge_from_headers(&head_parts.headers);
+        if undecodable {
+            self.purge_all();
+        }
+        let user_scoped = head_parts
+            .headers
+            .get_all("x-mizan-scope")
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
+        // Whose copy the response is: the manifest's scope, or the user's when the origin
+        // saw a function read the caller.
+        let store_as = if user_scoped {
+            EdgeScope::User
+        } else {
+            plan.scope
+        };
         let verdict = self.manifest_storable(
             policy,
             &plan,
+            store_as,
             &head_parts.headers,
             head_parts.status,
             credentialed,
         );
         // The scope of the token the origin vouched for (MWT.md §6.4).
-        let store_scope: Option<Option<String>> = match (verdict, plan.scope) {
+        let store_scope: Option<Option<String>> = match (verdict, store_as) {
             (false, _) => None,
             (true, EdgeScope::Public) => Some(None),
             (true, scope) => {
@@ -999,7 +1050,7 @@ impl Shared {
                 keep: Duration::from_secs(u64::from(ttl)),
             });
             let store_key: Arc<str> = self
-                .storage_key(&plan, store_scope.as_deref(), &gens)
+                .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
                 .into();
             inc(&self.metrics.stores);
             self.store
@@ -1047,8 +1098,14 @@ impl Shared {
         ))
     }
 
-    fn storage_key(&self, plan: &CachePlan, scope_text: Option<&str>, gens: &str) -> String {
-        let scope = match (plan.scope, scope_text) {
+    fn storage_key(
+        &self,
+        plan: &CachePlan,
+        scope: EdgeScope,
+        scope_text: Option<&str>,
+        gens: &str,
+    ) -> String {
+        let scope = match (scope, scope_text) {
             (EdgeScope::Public, _) | (_, None) => Scope::Public,
             (EdgeScope::Roles, Some(text)) => Scope::Roles(text),
             (EdgeScope::User, Some(text)) => Scope::User(text),
@@ -1113,34 +1170,30 @@ impl Shared {
         }
     }
 
-    /// The manifest's never-store rules.
+    /// The manifest's never-store rules (EDGE_MANIFEST.md §4.4), for a copy of scope
+    /// `store_as`.
     fn manifest_storable(
         &self,
         policy: &Policy,
         plan: &CachePlan,
+        store_as: EdgeScope,
         headers: &HeaderMap,
         status: StatusCode,
         credentialed: bool,
     ) -> bool {
         if status != StatusCode::OK
             || foreign_set_cookie(headers, policy)
+            || headers.contains_key(invalidation::HEADER_NAME)
             || cache_control_has(headers, "no-store")
             || cache_control_has(headers, "no-cache")
-            || headers.contains_key(header::VARY) && vary_unsupported(headers)
+            || vary_unsupported(headers)
         {
             return false;
         }
         if essence(headers).as_deref() != Some(plan.content_type.to_ascii_lowercase().as_str()) {
             return false;
         }
-        let user_scoped = headers
-            .get_all("x-mizan-scope")
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
-        if user_scoped && plan.scope != EdgeScope::User {
-            return false;
-        }
-        if plan.scope == EdgeScope::Public {
+        if store_as == EdgeScope::Public {
             if cache_control_has(headers, "private") {
                 return false;
             }

@@ -316,6 +316,22 @@ async fn never_store_rules() {
             200,
         ),
         (
+            "invalidates",
+            &[
+                ("content-type", "application/json"),
+                ("x-mizan-invalidate", "live"),
+            ],
+            200,
+        ),
+        (
+            "no-cache",
+            &[
+                ("content-type", "application/json"),
+                ("cache-control", "no-cache"),
+            ],
+            200,
+        ),
+        (
             "max-age-0",
             &[
                 ("content-type", "application/json"),
@@ -511,6 +527,46 @@ async fn scoped_responses_are_filed_under_the_origin_vouched_token() {
     assert!(hit.body.contains("alice"));
     assert!(hit.header("x-mizan-mwt").is_none(), "X-Mizan-MWT replayed");
     assert!(hit.header("set-cookie").is_none(), "Set-Cookie replayed");
+}
+
+#[tokio::test]
+async fn x_mizan_scope_user_files_a_public_context_under_the_user() {
+    let s = setup_with(
+        |seen, n| {
+            let who = seen
+                .headers
+                .get("x-mizan-mwt")
+                .map_or("nobody".to_owned(), |t| {
+                    t.to_str().unwrap()[..20].to_owned()
+                });
+            reply(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("cache-control", "private, max-age=60"),
+                    ("x-mizan-scope", "user"),
+                ],
+                json(n, &format!(",\"who\":\"{who}\"")),
+            )
+        },
+        manifest_json(),
+    )
+    .await;
+    let alice = token("alice", &["staff"], now() + 300, SECRET);
+    let bob = token("bob", &["staff"], now() + 300, SECRET);
+    let a1 = s.http.get_with(TODOS, &[("x-mizan-mwt", &alice)]).await;
+    let a2 = s.http.get_with(TODOS, &[("x-mizan-mwt", &alice)]).await;
+    assert_eq!((a1.edge(), a2.edge()), ("miss", "hit"));
+    assert_eq!(a1.body, a2.body);
+    let b = s.http.get_with(TODOS, &[("x-mizan-mwt", &bob)]).await;
+    assert_eq!(b.edge(), "miss");
+    let anon = s.http.get(TODOS).await;
+    assert_eq!(anon.edge(), "miss");
+    assert_eq!(
+        s.http.get(TODOS).await.edge(),
+        "miss",
+        "no public copy of a per-user response"
+    );
 }
 
 #[tokio::test]
