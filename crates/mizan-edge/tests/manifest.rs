@@ -882,3 +882,36 @@ async fn bus_events_purge() {
             .contains("mizan_edge_bus_events_total 2")
     );
 }
+
+#[tokio::test]
+async fn a_bus_reconnection_purges_everything() {
+    let mut redis = support::redis_server::Redis::own();
+    let origin = origin(standard).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    std::fs::write(&path, manifest_json().to_string()).unwrap();
+    let (edge, http) = edge(vec![origin.url()], |c| {
+        c.manifest = Some(path);
+        c.redis = Some(redis.url.clone());
+    })
+    .await;
+    let wait_for = |needle: &'static str| {
+        let edge = &edge;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !edge.metrics_text().contains(needle) {
+                assert!(std::time::Instant::now() < deadline, "never saw {needle}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_for("mizan_edge_bus_reconnects_total 1").await;
+    let first = http.get(TODOS).await;
+    assert_eq!(http.get(TODOS).await.edge(), "hit");
+    // The bus goes away and comes back: events may have been lost meanwhile.
+    redis.restart();
+    wait_for("mizan_edge_bus_reconnects_total 2").await;
+    let after = http.get(TODOS).await;
+    assert_eq!(after.edge(), "miss");
+    assert_ne!(after.body, first.body);
+}
