@@ -236,6 +236,10 @@ fn respond_stored(
     request: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
+    // Never replayed, whatever the stored policy kept.
+    headers.remove(header::SET_COOKIE);
+    headers.remove(mwt::HEADER_NAME);
+    headers.remove(invalidation::HEADER_NAME);
     add_via(&mut headers);
     headers.insert("x-mizan-edge", HeaderValue::from_static("hit"));
     if status == StatusCode::OK
@@ -374,7 +378,7 @@ impl Shared {
         let function = policy
             .as_ref()
             .and_then(|p| p.body_purges(&parts.method, path_and_query.path()));
-        if undecodable {
+        if undecodable && self.manifest_mode {
             // Widen rather than miss: the function's declared contexts, or everything.
             match (&policy, &function) {
                 (Some(policy), Some(function)) => {
