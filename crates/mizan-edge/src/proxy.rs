@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
@@ -525,10 +524,9 @@ impl Shared {
                 _ => {}
             }
         }
-        self.store.uri_epoch.fetch_add(1, Ordering::SeqCst);
         for t in targets {
             inc(&self.metrics.purges);
-            self.store.cache.invalidate(&*generic_key(host, &t)).await;
+            self.store.invalidate_uri(&generic_key(host, &t)).await;
         }
     }
 
@@ -558,7 +556,7 @@ impl Shared {
                         inc(&self.metrics.hits);
                         return respond_stored(
                             entry.status,
-                            fresh.headers,
+                            with_stored_date(fresh.headers, entry),
                             entry.body.clone(),
                             &parts.headers,
                             head,
@@ -595,7 +593,7 @@ impl Shared {
                 {
                     return respond_stored(
                         entry.status,
-                        fresh.headers,
+                        with_stored_date(fresh.headers, &entry),
                         entry.body.clone(),
                         &parts.headers,
                         false,
@@ -618,7 +616,7 @@ impl Shared {
         path_and_query: PathAndQuery,
         leader: Option<crate::store::Leader>,
     ) -> Response<Body> {
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
+        let epoch = self.store.epoch(key);
         // Ask for the full response: the client's own conditions are answered here.
         let mut forwarded = parts.clone();
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
@@ -641,13 +639,18 @@ impl Shared {
         // Generic mode: there is no manifest entry an invalidation could name.
         let _ = self.purge_from_headers(&head.headers);
         let response_time = SystemTime::now();
-        let policy =
-            CachePolicy::new_options(&forwarded, &head, response_time, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &forwarded,
+            &normalized(&head),
+            response_time,
+            CacheOptions::default(),
+        );
         let worth_storing = !policy.time_to_live(response_time).is_zero()
             || head.headers.contains_key(header::ETAG)
             || head.headers.contains_key(header::LAST_MODIFIED);
         let storable = policy.is_storable()
             && worth_storing
+            && valid_age(&head.headers)
             && !head.headers.contains_key(header::SET_COOKIE)
             && !vary_star(&head.headers)
             && head.status != StatusCode::PARTIAL_CONTENT
@@ -672,7 +675,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        let outcome = if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        let outcome = if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -800,7 +803,7 @@ impl Shared {
         let Some(old_policy) = &entry.policy else {
             return bad_gateway();
         };
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
+        let epoch = self.store.epoch(key);
         let response = match self
             .origins
             .send(
@@ -820,7 +823,7 @@ impl Shared {
         let now = SystemTime::now();
         if head.status == StatusCode::NOT_MODIFIED {
             if let AfterResponse::NotModified(policy, merged) =
-                old_policy.after_response(&revalidation, &head, now)
+                old_policy.after_response(&revalidation, &normalized(&head), now)
             {
                 inc(&self.metrics.not_modified);
                 let stored = self.generic_entry(
@@ -831,8 +834,7 @@ impl Shared {
                     policy,
                     now,
                 );
-                if policy_storable(&stored) && self.store.uri_epoch.load(Ordering::SeqCst) == epoch
-                {
+                if policy_storable(&stored) && self.store.epoch(key) == epoch {
                     self.insert_variant(key, stored.clone()).await;
                 }
                 return respond_stored(
@@ -848,7 +850,12 @@ impl Shared {
                 .generic_fetch(key, parts.clone(), path_and_query.clone(), None)
                 .await;
         }
-        let policy = CachePolicy::new_options(&revalidation, &head, now, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &revalidation,
+            &normalized(&head),
+            now,
+            CacheOptions::default(),
+        );
         let storable = policy.is_storable()
             && !head.headers.contains_key(header::SET_COOKIE)
             && head.status != StatusCode::PARTIAL_CONTENT;
@@ -867,7 +874,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -1268,6 +1275,53 @@ fn vary_key(response: &HeaderMap, request: &HeaderMap) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// The policy's response headers with the stored `Date` (the policy rewrites it; a cache
+/// passes on the origin's, RFC 9110 §6.6.1).
+fn with_stored_date(mut headers: HeaderMap, entry: &Entry) -> HeaderMap {
+    if let Some(date) = entry.headers.get(header::DATE) {
+        headers.insert(header::DATE, date.clone());
+    }
+    headers
+}
+
+/// A copy of a response head whose `Cache-Control` and `Pragma` are lowercase: directive
+/// names are case-insensitive (RFC 9111 §5.2), the policy crate compares them as written.
+fn normalized(head: &http::response::Parts) -> http::response::Parts {
+    let mut copy = Response::new(());
+    *copy.status_mut() = head.status;
+    *copy.version_mut() = head.version;
+    *copy.headers_mut() = head.headers.clone();
+    let (mut parts, ()) = copy.into_parts();
+    for name in [header::CACHE_CONTROL, header::PRAGMA] {
+        let lowered: Vec<HeaderValue> = parts
+            .headers
+            .get_all(&name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&v.to_ascii_lowercase()).ok())
+            .collect();
+        if lowered.is_empty() {
+            continue;
+        }
+        parts.headers.remove(&name);
+        for v in lowered {
+            parts.headers.append(name.clone(), v);
+        }
+    }
+    parts
+}
+
+/// Whether `Age` is absent or one field holding a non-negative integer; a response with
+/// any other `Age` is taken as stale, so not stored (RFC 9111 §5.1).
+fn valid_age(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::AGE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => !v.is_empty() && v.as_bytes().iter().all(u8::is_ascii_digit),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 fn vary_star(headers: &HeaderMap) -> bool {
