@@ -944,11 +944,17 @@ impl Shared {
                 return response;
             }
         }
+        // An expired entry with an ETag is revalidated rather than fetched anew.
+        let mut stale: Option<Arc<Entry>> = None;
         if let Some(slot) = self.store.cache.get(&key).await
             && let Some(entry) = slot.variants.first()
-            && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
         {
-            return response;
+            if let Some(response) = self.manifest_hit(entry, &parts.headers, head) {
+                return response;
+            }
+            if entry.headers.contains_key(header::ETAG) {
+                stale = Some(entry.clone());
+            }
         }
         if head {
             return self
@@ -971,6 +977,18 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
+        let client_conditional = parts.headers.contains_key(header::IF_NONE_MATCH)
+            || parts.headers.contains_key(header::IF_MODIFIED_SINCE);
+        let revalidating = match &stale {
+            Some(entry) if !client_conditional => {
+                if let Some(etag) = entry.headers.get(header::ETAG) {
+                    parts.headers.insert(header::IF_NONE_MATCH, etag.clone());
+                }
+                inc(&self.metrics.stale_revalidations);
+                Some(entry.clone())
+            }
+            _ => None,
+        };
         let response = match self
             .origins
             .send(
@@ -985,9 +1003,31 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
+        let mut response_body = body::incoming(incoming);
         let undecodable = self.purge_from_headers(&head_parts.headers);
         if undecodable {
             self.purge_all();
+        }
+        if let Some(entry) = revalidating
+            && head_parts.status == StatusCode::NOT_MODIFIED
+        {
+            // The origin's ETag is a digest of the body: the stored body is the current
+            // one. The 304's fields replace the stored ones; then it is a 200 like any
+            // other (the storage rules below still apply to its headers).
+            inc(&self.metrics.not_modified);
+            let mut merged = entry.headers.clone();
+            for name in head_parts.headers.keys() {
+                if *name == header::CONTENT_LENGTH || *name == header::TRANSFER_ENCODING {
+                    continue;
+                }
+                merged.remove(name);
+                for value in head_parts.headers.get_all(name) {
+                    merged.append(name.clone(), value.clone());
+                }
+            }
+            head_parts.headers = merged;
+            head_parts.status = entry.status;
+            response_body = body::full(entry.body.clone());
         }
         let user_scoped = head_parts
             .headers
@@ -1032,9 +1072,9 @@ impl Shared {
             head_parts
                 .headers
                 .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-            return Response::from_parts(head_parts, body::incoming(incoming));
+            return Response::from_parts(head_parts, response_body);
         };
-        let bytes = match body::read_bounded(body::incoming(incoming), MAX_STORED_BODY).await {
+        let bytes = match body::read_bounded(response_body, MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
             Ok(Read::TooLong(rest)) => {
                 if let Some(leader) = leader {
@@ -1058,7 +1098,11 @@ impl Shared {
                 vary_key: None,
                 stored: Instant::now(),
                 ttl: Duration::from_secs(u64::from(ttl)),
-                keep: Duration::from_secs(u64::from(ttl)),
+                keep: if head_parts.headers.contains_key(header::ETAG) {
+                    Duration::from_secs(u64::from(ttl)) + REVALIDATION_WINDOW
+                } else {
+                    Duration::from_secs(u64::from(ttl))
+                },
             });
             let store_key: Arc<str> = self
                 .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
