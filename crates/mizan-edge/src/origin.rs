@@ -16,6 +16,9 @@ use crate::body::{self, Body};
 use crate::error::EdgeError;
 use crate::metrics::{Metrics, inc};
 
+/// How long an origin may take to send its response head.
+const ORIGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long an origin that refused a connection is skipped.
 const DOWN_FOR: Duration = Duration::from_secs(2);
 
@@ -43,6 +46,9 @@ pub(crate) enum OriginError {
     /// Every origin refused the connection (or the one tried failed).
     #[error("no origin answered: {0}")]
     Unavailable(String),
+    /// The origin sent no response head in time.
+    #[error("the origin did not answer in time")]
+    Timeout,
 }
 
 /// The configured origins and the pooled client that reaches them.
@@ -157,7 +163,14 @@ impl Origins {
             *request.headers_mut() = parts.headers.clone();
             inc(&metrics.origin_requests);
             let started = Instant::now();
-            match self.client.request(request).await {
+            let Ok(result) =
+                tokio::time::timeout(ORIGIN_TIMEOUT, self.client.request(request)).await
+            else {
+                inc(&metrics.origin_errors);
+                tracing::warn!(origin = %origin.authority, "origin timed out");
+                return Err(OriginError::Timeout);
+            };
+            match result {
                 Ok(response) => {
                     metrics.observe_origin(started.elapsed());
                     origin.down_until.store(0, Ordering::Relaxed);

@@ -19,7 +19,7 @@ use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 
 use crate::body::{self, Body, Read};
 use crate::metrics::{Metrics, inc};
-use crate::origin::{Origins, OutBody};
+use crate::origin::{OriginError, Origins, OutBody};
 use crate::policy::{CachePlan, Plan, Policy};
 use crate::store::{Entry, Flight, MAX_VARIANTS, Outcome, Slot, Store};
 
@@ -132,6 +132,17 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Bod
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     add_via(response.headers_mut());
     response
+}
+
+fn origin_failed(error: &OriginError) -> Response<Body> {
+    match error {
+        OriginError::Timeout => error_response(
+            StatusCode::GATEWAY_TIMEOUT,
+            "gateway_timeout",
+            "the origin did not answer in time",
+        ),
+        OriginError::Unavailable(_) => bad_gateway(),
+    }
 }
 
 fn bad_gateway() -> Response<Body> {
@@ -303,7 +314,11 @@ impl Shared {
             OutBody::Replayable(Bytes::new())
         } else if content_length(&parts.headers).is_some_and(|n| n <= MAX_REPLAYABLE_BODY as u64) {
             match body::read_bounded(body::incoming(incoming), MAX_REPLAYABLE_BODY).await {
-                Ok(Read::Whole(bytes)) => OutBody::Replayable(bytes),
+                Ok(Read::Whole(bytes)) => {
+                    // The body is here already: nothing for the origin to continue.
+                    parts.headers.remove(header::EXPECT);
+                    OutBody::Replayable(bytes)
+                }
                 Ok(Read::TooLong(rest)) => OutBody::Stream(rest),
                 Err(_) => {
                     return error_response(
@@ -344,12 +359,13 @@ impl Shared {
         body: OutBody,
     ) -> Response<Body> {
         inc(&self.metrics.passes);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(&parts, &path_and_query, body, &self.metrics)
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
@@ -586,7 +602,7 @@ impl Shared {
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
             forwarded.headers.remove(name);
         }
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &forwarded,
@@ -595,8 +611,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         self.purge_from_headers(&head.headers);
@@ -761,7 +778,7 @@ impl Shared {
             return bad_gateway();
         };
         let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &revalidation,
@@ -770,8 +787,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         self.purge_from_headers(&head.headers);
@@ -907,7 +925,7 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &parts,
@@ -916,8 +934,9 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
         self.purge_from_headers(&head_parts.headers);
@@ -935,6 +954,9 @@ impl Shared {
             (true, scope) => {
                 let vouched = match response_token(policy, &head_parts.headers) {
                     Some(token) => self.verify(policy, token),
+                    // The origin cleared the token without issuing another: the
+                    // response was not computed for the request's token.
+                    None if head_parts.headers.contains_key(header::SET_COOKIE) => None,
                     None => claims.clone(),
                 };
                 vouched.map(|c| Some(scope_text(scope, &c)))
@@ -1081,8 +1103,7 @@ impl Shared {
     }
 
     fn verify(&self, policy: &Policy, token: &str) -> Option<MwtClaims> {
-        let keys = self.mwt.as_ref()?;
-        policy.manifest.mwt.as_ref()?;
+        let keys = policy.keys.as_ref()?;
         match mwt::verify(token, keys, now_secs()) {
             Ok(claims) => Some(claims),
             Err(e) => {
@@ -1095,14 +1116,14 @@ impl Shared {
     /// The manifest's never-store rules.
     fn manifest_storable(
         &self,
-        _policy: &Policy,
+        policy: &Policy,
         plan: &CachePlan,
         headers: &HeaderMap,
         status: StatusCode,
         credentialed: bool,
     ) -> bool {
         if status != StatusCode::OK
-            || headers.contains_key(header::SET_COOKIE)
+            || foreign_set_cookie(headers, policy)
             || cache_control_has(headers, "no-store")
             || cache_control_has(headers, "no-cache")
             || headers.contains_key(header::VARY) && vary_unsupported(headers)
@@ -1129,6 +1150,25 @@ impl Shared {
         }
         true
     }
+}
+
+/// Whether the response sets a cookie other than the MWT's own: the MWT cookie comes
+/// with a token the origin vouched for (MWT.md §6.4) and is never replayed, any other
+/// cookie makes the response unstorable.
+fn foreign_set_cookie(headers: &HeaderMap, policy: &Policy) -> bool {
+    let mwt_cookie = policy.manifest.mwt.as_ref().map(|m| m.cookie.as_str());
+    headers.get_all(header::SET_COOKIE).iter().any(|v| {
+        let name = v
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .and_then(|pair| pair.split_once('='))
+            .map(|(name, _)| name.trim());
+        match (name, mwt_cookie) {
+            (Some(name), Some(cookie)) => name != cookie,
+            _ => true,
+        }
+    })
 }
 
 /// A `Vary` the manifest-mode key does not cover: anything but `Accept-Encoding` (the
