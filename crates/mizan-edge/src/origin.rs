@@ -100,7 +100,7 @@ impl Origins {
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(4))
             .pool_max_idle_per_host(256)
             .build(connector);
         Ok(Self {
@@ -140,7 +140,17 @@ impl Origins {
             OutBody::Stream(body) => Ok(Some(body)),
         };
         let mut last_error = String::from("no origin");
-        for i in order {
+        let idempotent = matches!(
+            parts.method,
+            http::Method::GET
+                | http::Method::HEAD
+                | http::Method::OPTIONS
+                | http::Method::PUT
+                | http::Method::DELETE
+        );
+        let mut retried = false;
+        let mut order = std::collections::VecDeque::from(order);
+        while let Some(i) = order.pop_front() {
             let origin = &self.list[i];
             let uri = Uri::builder()
                 .scheme(origin.scheme.clone())
@@ -185,6 +195,14 @@ impl Origins {
                             Ordering::Relaxed,
                         );
                         tracing::warn!(origin = %origin.authority, error = %e, "origin refused the connection");
+                        continue;
+                    }
+                    // A pooled connection the origin had closed: an idempotent request
+                    // with its body at hand is sent once more, on a fresh connection.
+                    if idempotent && !retried && stream.is_err() {
+                        retried = true;
+                        tracing::debug!(origin = %origin.authority, error = %e, "retrying an origin request");
+                        order.push_front(i);
                         continue;
                     }
                     tracing::warn!(origin = %origin.authority, error = %e, "origin request failed");

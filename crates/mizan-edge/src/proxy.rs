@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
@@ -236,6 +235,10 @@ fn respond_stored(
     request: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
+    // Never replayed, whatever the stored policy kept.
+    headers.remove(header::SET_COOKIE);
+    headers.remove(mwt::HEADER_NAME);
+    headers.remove(invalidation::HEADER_NAME);
     add_via(&mut headers);
     headers.insert("x-mizan-edge", HeaderValue::from_static("hit"));
     if status == StatusCode::OK
@@ -369,10 +372,21 @@ impl Shared {
         };
         let (mut head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
-        self.purge_from_headers(&head.headers);
-        if let Some(policy) = self.policy.load_full()
-            && let Some(function) = policy.body_purges(&parts.method, path_and_query.path())
-        {
+        let undecodable = self.purge_from_headers(&head.headers);
+        let policy = self.policy.load_full();
+        let function = policy
+            .as_ref()
+            .and_then(|p| p.body_purges(&parts.method, path_and_query.path()));
+        if undecodable && self.manifest_mode {
+            // Widen rather than miss: the function's declared contexts, or everything.
+            match (&policy, &function) {
+                (Some(policy), Some(function)) => {
+                    self.purge_contexts(policy, &policy.static_purges(function));
+                }
+                _ => self.purge_all(),
+            }
+        }
+        if let (Some(policy), Some(function)) = (policy, function) {
             match body::read_bounded(body, MAX_STORED_BODY).await {
                 Ok(Read::Whole(bytes)) => {
                     self.purge_from_body(&policy, &function, head.status, &head.headers, &bytes);
@@ -404,17 +418,24 @@ impl Shared {
         Response::from_parts(head, body)
     }
 
-    fn purge_from_headers(&self, headers: &HeaderMap) {
+    /// Applies the response's `X-Mizan-Invalidate`; `true` when a value did not decode
+    /// (the caller widens the purge).
+    fn purge_from_headers(&self, headers: &HeaderMap) -> bool {
         let mut list = Vec::new();
+        let mut undecodable = false;
         for value in headers.get_all(invalidation::HEADER_NAME) {
             match value.to_str().map(invalidation::decode_header) {
                 Ok(Ok(items)) => list.extend(items),
-                _ => tracing::warn!("an origin's X-Mizan-Invalidate did not decode"),
+                _ => {
+                    tracing::warn!("an origin's X-Mizan-Invalidate did not decode");
+                    undecodable = true;
+                }
             }
         }
         if !list.is_empty() {
             self.purge(&list);
         }
+        undecodable
     }
 
     fn purge_from_body(
@@ -503,10 +524,9 @@ impl Shared {
                 _ => {}
             }
         }
-        self.store.uri_epoch.fetch_add(1, Ordering::SeqCst);
         for t in targets {
             inc(&self.metrics.purges);
-            self.store.cache.invalidate(&*generic_key(host, &t)).await;
+            self.store.invalidate_uri(&generic_key(host, &t)).await;
         }
     }
 
@@ -536,7 +556,7 @@ impl Shared {
                         inc(&self.metrics.hits);
                         return respond_stored(
                             entry.status,
-                            fresh.headers,
+                            with_stored_date(fresh.headers, entry),
                             entry.body.clone(),
                             &parts.headers,
                             head,
@@ -573,7 +593,7 @@ impl Shared {
                 {
                     return respond_stored(
                         entry.status,
-                        fresh.headers,
+                        with_stored_date(fresh.headers, &entry),
                         entry.body.clone(),
                         &parts.headers,
                         false,
@@ -596,7 +616,7 @@ impl Shared {
         path_and_query: PathAndQuery,
         leader: Option<crate::store::Leader>,
     ) -> Response<Body> {
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
+        let epoch = self.store.epoch(key);
         // Ask for the full response: the client's own conditions are answered here.
         let mut forwarded = parts.clone();
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
@@ -616,15 +636,21 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let response_time = SystemTime::now();
-        let policy =
-            CachePolicy::new_options(&forwarded, &head, response_time, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &forwarded,
+            &normalized(&head),
+            response_time,
+            CacheOptions::default(),
+        );
         let worth_storing = !policy.time_to_live(response_time).is_zero()
             || head.headers.contains_key(header::ETAG)
             || head.headers.contains_key(header::LAST_MODIFIED);
         let storable = policy.is_storable()
             && worth_storing
+            && valid_age(&head.headers)
             && !head.headers.contains_key(header::SET_COOKIE)
             && !vary_star(&head.headers)
             && head.status != StatusCode::PARTIAL_CONTENT
@@ -649,7 +675,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        let outcome = if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        let outcome = if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -777,7 +803,7 @@ impl Shared {
         let Some(old_policy) = &entry.policy else {
             return bad_gateway();
         };
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
+        let epoch = self.store.epoch(key);
         let response = match self
             .origins
             .send(
@@ -792,11 +818,12 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let now = SystemTime::now();
         if head.status == StatusCode::NOT_MODIFIED {
             if let AfterResponse::NotModified(policy, merged) =
-                old_policy.after_response(&revalidation, &head, now)
+                old_policy.after_response(&revalidation, &normalized(&head), now)
             {
                 inc(&self.metrics.not_modified);
                 let stored = self.generic_entry(
@@ -807,8 +834,7 @@ impl Shared {
                     policy,
                     now,
                 );
-                if policy_storable(&stored) && self.store.uri_epoch.load(Ordering::SeqCst) == epoch
-                {
+                if policy_storable(&stored) && self.store.epoch(key) == epoch {
                     self.insert_variant(key, stored.clone()).await;
                 }
                 return respond_stored(
@@ -824,7 +850,12 @@ impl Shared {
                 .generic_fetch(key, parts.clone(), path_and_query.clone(), None)
                 .await;
         }
-        let policy = CachePolicy::new_options(&revalidation, &head, now, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &revalidation,
+            &normalized(&head),
+            now,
+            CacheOptions::default(),
+        );
         let storable = policy.is_storable()
             && !head.headers.contains_key(header::SET_COOKIE)
             && head.status != StatusCode::PARTIAL_CONTENT;
@@ -843,7 +874,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -896,13 +927,34 @@ impl Shared {
         let head = parts.method == Method::HEAD;
         let gens = self.store.generations(&plan.context, &plan.reads);
         let key: Arc<str> = self
-            .storage_key(&plan, request_scope.as_deref(), &gens)
+            .storage_key(&plan, plan.scope, request_scope.as_deref(), &gens)
             .into();
+        // A caller with a verified token may have a copy of its own: the origin marked
+        // the response `X-Mizan-Scope: user` (EDGE_MANIFEST.md §4.3).
+        if plan.scope != EdgeScope::User
+            && let Some(claims) = &claims
+        {
+            let own: Arc<str> = self
+                .storage_key(&plan, EdgeScope::User, Some(claims.sub()), &gens)
+                .into();
+            if let Some(slot) = self.store.cache.get(&own).await
+                && let Some(entry) = slot.variants.first()
+                && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
+            {
+                return response;
+            }
+        }
+        // An expired entry with an ETag is revalidated rather than fetched anew.
+        let mut stale: Option<Arc<Entry>> = None;
         if let Some(slot) = self.store.cache.get(&key).await
             && let Some(entry) = slot.variants.first()
-            && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
         {
-            return response;
+            if let Some(response) = self.manifest_hit(entry, &parts.headers, head) {
+                return response;
+            }
+            if entry.headers.contains_key(header::ETAG) {
+                stale = Some(entry.clone());
+            }
         }
         if head {
             return self
@@ -925,6 +977,18 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
+        let client_conditional = parts.headers.contains_key(header::IF_NONE_MATCH)
+            || parts.headers.contains_key(header::IF_MODIFIED_SINCE);
+        let revalidating = match &stale {
+            Some(entry) if !client_conditional => {
+                if let Some(etag) = entry.headers.get(header::ETAG) {
+                    parts.headers.insert(header::IF_NONE_MATCH, etag.clone());
+                }
+                inc(&self.metrics.stale_revalidations);
+                Some(entry.clone())
+            }
+            _ => None,
+        };
         let response = match self
             .origins
             .send(
@@ -939,16 +1003,54 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
-        self.purge_from_headers(&head_parts.headers);
+        let mut response_body = body::incoming(incoming);
+        let undecodable = self.purge_from_headers(&head_parts.headers);
+        if undecodable {
+            self.purge_all();
+        }
+        if let Some(entry) = revalidating
+            && head_parts.status == StatusCode::NOT_MODIFIED
+        {
+            // The origin's ETag is a digest of the body: the stored body is the current
+            // one. The 304's fields replace the stored ones; then it is a 200 like any
+            // other (the storage rules below still apply to its headers).
+            inc(&self.metrics.not_modified);
+            let mut merged = entry.headers.clone();
+            for name in head_parts.headers.keys() {
+                if *name == header::CONTENT_LENGTH || *name == header::TRANSFER_ENCODING {
+                    continue;
+                }
+                merged.remove(name);
+                for value in head_parts.headers.get_all(name) {
+                    merged.append(name.clone(), value.clone());
+                }
+            }
+            head_parts.headers = merged;
+            head_parts.status = entry.status;
+            response_body = body::full(entry.body.clone());
+        }
+        let user_scoped = head_parts
+            .headers
+            .get_all("x-mizan-scope")
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
+        // Whose copy the response is: the manifest's scope, or the user's when the origin
+        // saw a function read the caller.
+        let store_as = if user_scoped {
+            EdgeScope::User
+        } else {
+            plan.scope
+        };
         let verdict = self.manifest_storable(
             policy,
             &plan,
+            store_as,
             &head_parts.headers,
             head_parts.status,
             credentialed,
         );
         // The scope of the token the origin vouched for (MWT.md §6.4).
-        let store_scope: Option<Option<String>> = match (verdict, plan.scope) {
+        let store_scope: Option<Option<String>> = match (verdict, store_as) {
             (false, _) => None,
             (true, EdgeScope::Public) => Some(None),
             (true, scope) => {
@@ -970,9 +1072,9 @@ impl Shared {
             head_parts
                 .headers
                 .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-            return Response::from_parts(head_parts, body::incoming(incoming));
+            return Response::from_parts(head_parts, response_body);
         };
-        let bytes = match body::read_bounded(body::incoming(incoming), MAX_STORED_BODY).await {
+        let bytes = match body::read_bounded(response_body, MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
             Ok(Read::TooLong(rest)) => {
                 if let Some(leader) = leader {
@@ -996,10 +1098,14 @@ impl Shared {
                 vary_key: None,
                 stored: Instant::now(),
                 ttl: Duration::from_secs(u64::from(ttl)),
-                keep: Duration::from_secs(u64::from(ttl)),
+                keep: if head_parts.headers.contains_key(header::ETAG) {
+                    Duration::from_secs(u64::from(ttl)) + REVALIDATION_WINDOW
+                } else {
+                    Duration::from_secs(u64::from(ttl))
+                },
             });
             let store_key: Arc<str> = self
-                .storage_key(&plan, store_scope.as_deref(), &gens)
+                .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
                 .into();
             inc(&self.metrics.stores);
             self.store
@@ -1047,8 +1153,14 @@ impl Shared {
         ))
     }
 
-    fn storage_key(&self, plan: &CachePlan, scope_text: Option<&str>, gens: &str) -> String {
-        let scope = match (plan.scope, scope_text) {
+    fn storage_key(
+        &self,
+        plan: &CachePlan,
+        scope: EdgeScope,
+        scope_text: Option<&str>,
+        gens: &str,
+    ) -> String {
+        let scope = match (scope, scope_text) {
             (EdgeScope::Public, _) | (_, None) => Scope::Public,
             (EdgeScope::Roles, Some(text)) => Scope::Roles(text),
             (EdgeScope::User, Some(text)) => Scope::User(text),
@@ -1113,34 +1225,30 @@ impl Shared {
         }
     }
 
-    /// The manifest's never-store rules.
+    /// The manifest's never-store rules (EDGE_MANIFEST.md §4.4), for a copy of scope
+    /// `store_as`.
     fn manifest_storable(
         &self,
         policy: &Policy,
         plan: &CachePlan,
+        store_as: EdgeScope,
         headers: &HeaderMap,
         status: StatusCode,
         credentialed: bool,
     ) -> bool {
         if status != StatusCode::OK
             || foreign_set_cookie(headers, policy)
+            || headers.contains_key(invalidation::HEADER_NAME)
             || cache_control_has(headers, "no-store")
             || cache_control_has(headers, "no-cache")
-            || headers.contains_key(header::VARY) && vary_unsupported(headers)
+            || vary_unsupported(headers)
         {
             return false;
         }
         if essence(headers).as_deref() != Some(plan.content_type.to_ascii_lowercase().as_str()) {
             return false;
         }
-        let user_scoped = headers
-            .get_all("x-mizan-scope")
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
-        if user_scoped && plan.scope != EdgeScope::User {
-            return false;
-        }
-        if plan.scope == EdgeScope::Public {
+        if store_as == EdgeScope::Public {
             if cache_control_has(headers, "private") {
                 return false;
             }
@@ -1223,6 +1331,53 @@ fn vary_key(response: &HeaderMap, request: &HeaderMap) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// The policy's response headers with the stored `Date` (the policy rewrites it; a cache
+/// passes on the origin's, RFC 9110 §6.6.1).
+fn with_stored_date(mut headers: HeaderMap, entry: &Entry) -> HeaderMap {
+    if let Some(date) = entry.headers.get(header::DATE) {
+        headers.insert(header::DATE, date.clone());
+    }
+    headers
+}
+
+/// A copy of a response head whose `Cache-Control` and `Pragma` are lowercase: directive
+/// names are case-insensitive (RFC 9111 §5.2), the policy crate compares them as written.
+fn normalized(head: &http::response::Parts) -> http::response::Parts {
+    let mut copy = Response::new(());
+    *copy.status_mut() = head.status;
+    *copy.version_mut() = head.version;
+    *copy.headers_mut() = head.headers.clone();
+    let (mut parts, ()) = copy.into_parts();
+    for name in [header::CACHE_CONTROL, header::PRAGMA] {
+        let lowered: Vec<HeaderValue> = parts
+            .headers
+            .get_all(&name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&v.to_ascii_lowercase()).ok())
+            .collect();
+        if lowered.is_empty() {
+            continue;
+        }
+        parts.headers.remove(&name);
+        for v in lowered {
+            parts.headers.append(name.clone(), v);
+        }
+    }
+    parts
+}
+
+/// Whether `Age` is absent or one field holding a non-negative integer; a response with
+/// any other `Age` is taken as stale, so not stored (RFC 9111 §5.1).
+fn valid_age(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::AGE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => !v.is_empty() && v.as_bytes().iter().all(u8::is_ascii_digit),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 fn vary_star(headers: &HeaderMap) -> bool {

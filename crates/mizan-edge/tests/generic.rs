@@ -336,3 +336,80 @@ async fn metrics_are_served_as_prometheus_text() {
     }
     assert_eq!(metrics.get("/other").await.status, 404);
 }
+
+#[tokio::test]
+async fn directives_are_case_insensitive_and_bad_ages_are_stale() {
+    let o = origin(|seen, n| match seen.uri.as_str() {
+        "/upper" => reply(
+            200,
+            &[("cache-control", "NO-STORE, MAX-AGE=60")],
+            format!("{n}"),
+        ),
+        "/bad-age" => reply(
+            200,
+            &[("cache-control", "max-age=3600"), ("age", "abc")],
+            format!("{n}"),
+        ),
+        "/two-ages" => reply(
+            200,
+            &[
+                ("cache-control", "max-age=3600"),
+                ("age", "1"),
+                ("age", "2"),
+            ],
+            format!("{n}"),
+        ),
+        _ => reply(
+            200,
+            &[
+                ("cache-control", "max-age=3600"),
+                ("date", "Sun, 29 Nov 2026 10:00:00 GMT"),
+            ],
+            format!("{n}"),
+        ),
+    })
+    .await;
+    let (_edge, http) = edge(vec![o.url()], |_| {}).await;
+    for path in ["/upper", "/bad-age", "/two-ages"] {
+        let a = http.get(path).await;
+        let b = http.get(path).await;
+        assert_ne!(a.body, b.body, "{path} was stored");
+    }
+    http.get("/dated").await;
+    let hit = http.get("/dated").await;
+    assert_eq!(hit.edge(), "hit");
+    assert_eq!(hit.header("date"), Some("Sun, 29 Nov 2026 10:00:00 GMT"));
+}
+
+#[tokio::test]
+async fn an_unrelated_invalidation_does_not_stop_a_store() {
+    let o = origin(|seen, n| {
+        if seen.method == http::Method::POST {
+            return reply(204, &[], "");
+        }
+        reply(
+            200,
+            &[("cache-control", "max-age=60"), ("x-test-delay-ms", "300")],
+            format!("{n}"),
+        )
+    })
+    .await;
+    let (_edge, http) = edge(vec![o.url()], |_| {}).await;
+    let slow = {
+        let http = http.clone();
+        tokio::spawn(async move { http.get("/slow").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(http.send("POST", "/elsewhere", &[], "x").await.status, 204);
+    slow.await.unwrap();
+    assert_eq!(http.get("/slow").await.edge(), "hit");
+    // An invalidation of the URI itself while it is fetched does stop the store.
+    let slow = {
+        let http = http.clone();
+        tokio::spawn(async move { http.get("/slow2").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    http.send("POST", "/slow2", &[], "x").await;
+    slow.await.unwrap();
+    assert_eq!(http.get("/slow2").await.edge(), "miss");
+}

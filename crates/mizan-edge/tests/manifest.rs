@@ -319,6 +319,22 @@ async fn never_store_rules() {
             200,
         ),
         (
+            "invalidates",
+            &[
+                ("content-type", "application/json"),
+                ("x-mizan-invalidate", "live"),
+            ],
+            200,
+        ),
+        (
+            "no-cache",
+            &[
+                ("content-type", "application/json"),
+                ("cache-control", "no-cache"),
+            ],
+            200,
+        ),
+        (
             "max-age-0",
             &[
                 ("content-type", "application/json"),
@@ -514,6 +530,46 @@ async fn scoped_responses_are_filed_under_the_origin_vouched_token() {
     assert!(hit.body.contains("alice"));
     assert!(hit.header("x-mizan-mwt").is_none(), "X-Mizan-MWT replayed");
     assert!(hit.header("set-cookie").is_none(), "Set-Cookie replayed");
+}
+
+#[tokio::test]
+async fn x_mizan_scope_user_files_a_public_context_under_the_user() {
+    let s = setup_with(
+        |seen, n| {
+            let who = seen
+                .headers
+                .get("x-mizan-mwt")
+                .map_or("nobody".to_owned(), |t| {
+                    t.to_str().unwrap()[..20].to_owned()
+                });
+            reply(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("cache-control", "private, max-age=60"),
+                    ("x-mizan-scope", "user"),
+                ],
+                json(n, &format!(",\"who\":\"{who}\"")),
+            )
+        },
+        manifest_json(),
+    )
+    .await;
+    let alice = token("alice", &["staff"], now() + 300, SECRET);
+    let bob = token("bob", &["staff"], now() + 300, SECRET);
+    let a1 = s.http.get_with(TODOS, &[("x-mizan-mwt", &alice)]).await;
+    let a2 = s.http.get_with(TODOS, &[("x-mizan-mwt", &alice)]).await;
+    assert_eq!((a1.edge(), a2.edge()), ("miss", "hit"));
+    assert_eq!(a1.body, a2.body);
+    let b = s.http.get_with(TODOS, &[("x-mizan-mwt", &bob)]).await;
+    assert_eq!(b.edge(), "miss");
+    let anon = s.http.get(TODOS).await;
+    assert_eq!(anon.edge(), "miss");
+    assert_eq!(
+        s.http.get(TODOS).await.edge(),
+        "miss",
+        "no public copy of a per-user response"
+    );
 }
 
 #[tokio::test]
@@ -851,5 +907,96 @@ async fn bus_events_purge() {
     assert!(
         edge.metrics_text()
             .contains("mizan_edge_bus_events_total 2")
+    );
+}
+
+#[tokio::test]
+async fn a_bus_reconnection_purges_everything() {
+    let mut redis = support::redis_server::Redis::own();
+    let origin = origin(standard).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.json");
+    std::fs::write(&path, manifest_json().to_string()).unwrap();
+    let (edge, http) = edge(vec![origin.url()], |c| {
+        c.manifest = Some(path);
+        c.redis = Some(redis.url.clone());
+    })
+    .await;
+    let wait_for = |needle: &'static str| {
+        let edge = &edge;
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while !edge.metrics_text().contains(needle) {
+                assert!(std::time::Instant::now() < deadline, "never saw {needle}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_for("mizan_edge_bus_reconnects_total 1").await;
+    let first = http.get(TODOS).await;
+    assert_eq!(http.get(TODOS).await.edge(), "hit");
+    // The bus goes away and comes back: events may have been lost meanwhile.
+    redis.restart();
+    wait_for("mizan_edge_bus_reconnects_total 2").await;
+    let after = http.get(TODOS).await;
+    assert_eq!(after.edge(), "miss");
+    assert_ne!(after.body, first.body);
+}
+
+#[tokio::test]
+async fn an_expired_entry_is_revalidated_with_its_etag() {
+    let s = setup_with(
+        |seen, n| {
+            if seen
+                .headers
+                .get("if-none-match")
+                .is_some_and(|v| v == "\"t1\"")
+            {
+                return reply(
+                    304,
+                    &[
+                        ("etag", "\"t1\""),
+                        ("cache-control", "public, max-age=1"),
+                        ("x-round", &n.to_string()),
+                    ],
+                    "",
+                );
+            }
+            reply(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("cache-control", "public, max-age=1"),
+                    ("etag", "\"t1\""),
+                    ("x-round", &n.to_string()),
+                ],
+                json(n, ""),
+            )
+        },
+        manifest_json(),
+    )
+    .await;
+    let first = s.http.get(TODOS).await;
+    assert_eq!(s.http.get(TODOS).await.edge(), "hit");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let revalidated = s.http.get(TODOS).await;
+    assert_eq!(revalidated.status, 200);
+    assert_eq!(
+        revalidated.body, first.body,
+        "the stored body, not the 304's"
+    );
+    assert_eq!(revalidated.header("x-round"), Some("2"), "the 304's fields");
+    assert_eq!(
+        s.origin.last().headers.get("if-none-match").unwrap(),
+        "\"t1\""
+    );
+    let hit = s.http.get(TODOS).await;
+    assert_eq!(hit.edge(), "hit");
+    assert_eq!(hit.header("x-round"), Some("2"));
+    assert_eq!(s.origin.hits(), 2);
+    assert!(
+        s.edge
+            .metrics_text()
+            .contains("mizan_edge_not_modified_total 1")
     );
 }
