@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     pub(crate) mwt: Option<MwtKeys>,
     /// The per-process cache secret.
     pub(crate) secret: [u8; 32],
+    /// Set once a response of a public or role context was filed per user: from then on
+    /// requests with a token look for their own copy first.
+    pub(crate) user_overrides: std::sync::atomic::AtomicBool,
 }
 
 const HOP_BY_HOP: [&str; 9] = [
@@ -912,7 +915,18 @@ impl Shared {
             }
         };
         let credentialed = self.credentialed(policy, &parts.headers);
-        let claims = self.request_claims(policy, &parts.headers);
+        // A public entry ignores the token: verify it only when some response of a
+        // public or role context was filed per user (X-Mizan-Scope: user), or later when
+        // the response needs it.
+        let needs_claims = plan.scope != EdgeScope::Public
+            || self
+                .user_overrides
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let claims = if needs_claims {
+            self.request_claims(policy, &parts.headers)
+        } else {
+            None
+        };
         let request_scope = match plan.scope {
             EdgeScope::Public => None,
             EdgeScope::Roles | EdgeScope::User => match &claims {
@@ -1059,7 +1073,8 @@ impl Shared {
                     // The origin cleared the token without issuing another: the
                     // response was not computed for the request's token.
                     None if head_parts.headers.contains_key(header::SET_COOKIE) => None,
-                    None => claims.clone(),
+                    None if needs_claims => claims.clone(),
+                    None => self.request_claims(policy, &parts.headers),
                 };
                 vouched.map(|c| Some(scope_text(scope, &c)))
             }
@@ -1104,6 +1119,10 @@ impl Shared {
                     Duration::from_secs(u64::from(ttl))
                 },
             });
+            if store_as == EdgeScope::User && plan.scope != EdgeScope::User {
+                self.user_overrides
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let store_key: Arc<str> = self
                 .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
                 .into();
