@@ -1,4 +1,5 @@
-// `sqlx::migrate!` embeds `migrations/` at compile time: rebuild when it changes.
+// `sqlx::migrate!` embeds `migrations/sqlite/` and `migrations/postgres/` at compile
+// time: rebuild when they change.
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
 }

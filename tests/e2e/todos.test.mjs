@@ -10,6 +10,10 @@
 // (`web*/dist-e2e`) and the example binary (a no-op when scripts/test has built it). Needs
 // /usr/bin/chromium (scripts/test installs it). The binary's path comes from cargo (so
 // CARGO_TARGET_DIR and the like are honoured).
+//
+// `E2E_EDGE=1` runs the same suite through `mizan edge`: every server the tests start gets an
+// edge in front of it (manifest mode, the manifest the example exports), and the tests talk
+// to the edge only; a restarted server keeps its edge.
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -64,10 +68,9 @@ async function buildFrontEnd(framework) {
 /** The example server's executable, as cargo reports it: `cargo build` is a no-op when
  *  scripts/test has built it already, and it knows the target directory (CARGO_TARGET_DIR,
  *  `build.target-dir`, a `--target` triple), which a path spelled out here would not. */
-function exampleBinary() {
+function exampleBinary(manifest = join(root, "examples", "Cargo.toml"), pkg = "example-todos", name = pkg) {
   const cargo = process.env.CARGO ?? "cargo";
-  const manifest = join(root, "examples", "Cargo.toml");
-  const args = ["build", "--locked", "--manifest-path", manifest, "-p", "example-todos"];
+  const args = ["build", "--locked", "--manifest-path", manifest, "-p", pkg, "--bin", name];
   const r = spawnSync(cargo, [...args, "--message-format=json-render-diagnostics"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -78,9 +81,9 @@ function exampleBinary() {
   for (const line of r.stdout.split("\n")) {
     if (!line.startsWith("{")) continue;
     const m = JSON.parse(line);
-    if (m.reason === "compiler-artifact" && m.target?.name === "example-todos" && m.executable) return m.executable;
+    if (m.reason === "compiler-artifact" && m.target?.name === name && m.executable) return m.executable;
   }
-  throw new Error(`\`${cargo} ${args.join(" ")}\` reported no executable for example-todos`);
+  throw new Error(`\`${cargo} ${args.join(" ")}\` reported no executable for ${name}`);
 }
 
 /** A free TCP port on loopback. */
@@ -95,9 +98,34 @@ function freePort() {
   });
 }
 
+/** With E2E_EDGE=1: `mizan edge` in front of `origin`, on a free port, in manifest mode. */
+async function startEdge(origin) {
+  const child = spawn(edgeBinary, ["edge", "--manifest", edgeManifest, "--origin", origin, "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, MIZAN_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/mizan edge listening on (http:\/\/\S+)/);
+      if (m) resolve(m[1].replace(/\/$/, ""));
+    });
+    child.once("exit", (code) => reject(new Error(`mizan edge exited (${code}) before listening`)));
+  });
+  return { url, child };
+}
+
+/** Stops a server and, with E2E_EDGE=1, its edge. */
+function stopServer(server) {
+  server?.child.kill();
+  server?.edge?.child.kill();
+}
+
 /** Starts the example server with the front end built in `webDist` (on `port`, or a free one)
- *  and waits until it answers. */
-async function startServer(databaseUrl, webDist, port) {
+ *  and waits until it answers; with E2E_EDGE=1, behind an edge (`edge`, or a new one), whose
+ *  URL is then the server's `url` (the server's own is `originUrl`). */
+async function startServer(databaseUrl, webDist, port, edge) {
   port ??= await freePort();
   const child = spawn(binary, [], {
     env: {
@@ -115,7 +143,11 @@ async function startServer(databaseUrl, webDist, port) {
   for (let i = 0; i < 100; i++) {
     try {
       const r = await fetch(`${url}/api/mizan/ctx/projects/`);
-      if (r.ok) return { url, child };
+      if (r.ok) {
+        if (!EDGE) return { url, child };
+        edge ??= await startEdge(url);
+        return { url: edge.url, originUrl: url, child, edge };
+      }
     } catch {
       // not listening yet
     }
@@ -130,19 +162,31 @@ async function restartServer(server) {
   const exited = new Promise((resolve) => server.child.once("exit", resolve));
   server.child.kill();
   await exited;
-  const { port } = new URL(server.url);
-  return { ...(await startServer(server.databaseUrl, server.webDist, Number(port))), databaseUrl: server.databaseUrl, webDist: server.webDist };
+  const { port } = new URL(server.originUrl ?? server.url);
+  return { ...(await startServer(server.databaseUrl, server.webDist, Number(port), server.edge)), databaseUrl: server.databaseUrl, webDist: server.webDist };
 }
 
+const EDGE = process.env.E2E_EDGE === "1";
 let binary;
+/** With E2E_EDGE=1: the `mizan` binary and the example's edge manifest. */
+let edgeBinary;
+let edgeManifest;
 let browser;
 /** Every response to a Mizan protocol URL in the whole run, and those that redirected. */
 const apiResponses = [];
+/** The `x-mizan-edge` header of each of those responses, as promises (E2E_EDGE=1 checks them). */
+const edgeVerdicts = [];
 const redirects = [];
 
 before(async () => {
   for (const framework of frameworks) await buildFrontEnd(framework);
   binary = exampleBinary();
+  if (EDGE) {
+    edgeBinary = exampleBinary(join(root, "Cargo.toml"), "mizan-cli", "mizan");
+    edgeManifest = join(work, "edge-manifest.json");
+    const r = spawnSync(binary, ["mizan", "manifest", "--out", edgeManifest], { stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new Error(`exporting the edge manifest failed (exit ${r.status})`);
+  }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [
@@ -180,6 +224,9 @@ async function open(url, context) {
     const u = new URL(res.url());
     if (!u.pathname.startsWith("/api/mizan/")) return;
     apiResponses.push(`${res.status()} ${u.pathname}${u.search}`);
+    // (a response a test fulfilled itself, with page.route, came from no server at all)
+    const verdict = res.headers()["x-mizan-edge"] ?? `none: ${res.request().method()} ${u.pathname}${u.search}`;
+    edgeVerdicts.push(res.serverAddr().then((addr) => (addr ? verdict : "fulfilled by the test"), () => verdict));
     if (res.status() >= 300 && res.status() < 400 && res.status() !== 304) {
       redirects.push(`${res.request().method()} ${u.pathname}${u.search} → ${res.status()} ${res.headers().location ?? ""}`);
     }
@@ -251,7 +298,7 @@ for (const framework of frameworks) {
       assert.equal(r.status, 200);
     });
 
-    after(() => server?.child.kill());
+    after(() => stopServer(server));
 
     test("the page is rendered on the server and hydrates without a request for its contexts", async () => {
       const { page, log, errors, consoleProblems, response } = await open(server.url);
@@ -479,7 +526,7 @@ for (const framework of frameworks) {
         assert.equal(text, "500 internal: internal error");
         await page.close();
       } finally {
-        readOnly.child.kill();
+        stopServer(readOnly);
       }
     });
 
@@ -729,7 +776,7 @@ describe("javascript off", () => {
   before(async () => {
     server = await startServer(`sqlite://${join(work, "no-js.db")}?mode=rwc`, FRONT_ENDS[frameworks[0]]);
   });
-  after(() => server?.child.kill());
+  after(() => stopServer(server));
 
   test("the plain page's add form works without JavaScript: 303 back, the server's messages rendered", async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
@@ -767,4 +814,11 @@ describe("javascript off", () => {
 test("the kernel sent no request that was redirected, in the whole run, in any front end", () => {
   assert.ok(apiResponses.length > 0, "no response to a /api/mizan/ URL was seen");
   assert.deepEqual(redirects, []);
+});
+
+test("with E2E_EDGE=1: every API response came through the edge, and some from its cache", { skip: !EDGE && "E2E_EDGE is not 1" }, async () => {
+  const verdicts = (await Promise.all(edgeVerdicts)).filter((v) => v !== "fulfilled by the test");
+  const missing = verdicts.filter((v) => !["hit", "miss", "pass"].includes(v));
+  assert.deepEqual(missing, []);
+  assert.ok(verdicts.includes("hit"), `no response was an edge hit: ${[...new Set(verdicts)]}`);
 });

@@ -1298,9 +1298,11 @@ fn foreign_set_cookie(headers: &HeaderMap, policy: &Policy) -> bool {
     })
 }
 
-/// A `Vary` the manifest-mode key does not cover: anything but `Accept-Encoding` (the
-/// edge asks for the identity encoding on cacheable requests) — those responses are not
-/// stored at all.
+/// A `Vary` the manifest-mode key does not cover — those responses are not stored at all.
+/// It covers `Accept-Encoding` (the edge asks for the identity encoding on cacheable
+/// requests) and the credentials: `Cookie`, `Authorization` and the MWT header, which the
+/// key replaces by the entry's scope (a Mizan origin names `Authorization, Cookie` on
+/// every response of an API whose resolver reads them, PROTOCOL.md §5.2).
 fn vary_unsupported(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::VARY)
@@ -1308,7 +1310,17 @@ fn vary_unsupported(headers: &HeaderMap) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|v| !v.is_empty() && !v.eq_ignore_ascii_case("accept-encoding"))
+        .any(|v| {
+            !v.is_empty()
+                && ![
+                    "accept-encoding",
+                    "cookie",
+                    "authorization",
+                    mizan_protocol::mwt::HEADER_NAME,
+                ]
+                .iter()
+                .any(|covered| v.eq_ignore_ascii_case(covered))
+        })
 }
 
 /// RFC 9111 mode: which request a variant answers: the values of the request fields its

@@ -312,7 +312,10 @@ async fn never_store_rules() {
         ),
         (
             "vary",
-            &[("content-type", "application/json"), ("vary", "cookie")],
+            &[
+                ("content-type", "application/json"),
+                ("vary", "accept-language"),
+            ],
             200,
         ),
         (
@@ -595,6 +598,30 @@ async fn a_cleared_token_stores_nothing() {
             .edge(),
         "miss"
     );
+}
+
+#[tokio::test]
+async fn a_vary_on_the_credentials_is_covered_by_the_scope() {
+    // What a Mizan origin sends on every context of an API with sessions or bearer tokens.
+    let s = setup_with(
+        |_, n| {
+            reply(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("cache-control", "public, max-age=60, s-maxage=60"),
+                    ("vary", "authorization, cookie"),
+                ],
+                json(n, ""),
+            )
+        },
+        manifest_json(),
+    )
+    .await;
+    let a = s.http.get(TODOS).await;
+    let b = s.http.get(TODOS).await;
+    assert_eq!((a.edge(), b.edge()), ("miss", "hit"));
+    assert_eq!(a.body, b.body);
 }
 
 #[tokio::test]

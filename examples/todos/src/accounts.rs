@@ -8,17 +8,17 @@
 
 use std::sync::LazyLock;
 
+use crate::db::Db;
 use mizan::auth::{User, Users};
 use mizan::{BoxFuture, Error, Identity, Result};
-use sqlx::SqlitePool;
 
 use crate::db;
 use crate::model::Me;
 
 /// The `users` table, as Mizan's session layer sees it: a newtype, because `Users` and
-/// `SqlitePool` both belong to other crates.
+/// the pool are not the same thing (the pool is also the API's state).
 #[derive(Clone, Debug)]
-pub struct Accounts(pub SqlitePool);
+pub struct Accounts(pub Db);
 
 /// The signed-in user's name, kept in the identity's extensions by [`Accounts::load`] so
 /// that functions need no second query.
@@ -66,11 +66,7 @@ pub const WRONG_CREDENTIALS: &str = "wrong username or password";
 /// An unknown user's attempt is checked against a hash of no one's, so that it takes as
 /// long as a real one and the time of the answer does not tell who exists. Argon2 is slow
 /// on purpose (tens of milliseconds): it runs on the blocking pool, off the async workers.
-pub async fn check_password(
-    pool: &SqlitePool,
-    username: &str,
-    password: String,
-) -> Result<db::UserRow> {
+pub async fn check_password(pool: &Db, username: &str, password: String) -> Result<db::UserRow> {
     static NO_ONE: LazyLock<String> =
         LazyLock::new(|| password_auth::generate_hash("no one has this password"));
     let user = db::user_by_name(pool, username).await?;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::Db;
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
@@ -11,42 +12,67 @@ use mizan::cache::Cache;
 use mizan::ws::WebSocket;
 use mizan::{Builder, Mizan, params};
 use mizan_ssr::{Page, Runtime, Ssr, SsrConfig};
-use sqlx::SqlitePool;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::accounts::Accounts;
 use crate::api::account::ME;
 use crate::api::projects::PROJECTS;
 use crate::api::todos::TODOS;
+use crate::config::Shared;
 use crate::limits::LoginLimits;
+
+/// The Mizan API of one process on its own: [`builder_with`] and nothing shared
+/// ([`Shared::default`]): sessions, origin cache and WebSocket bus in memory, no MWT. What
+/// the tests serve.
+pub fn builder(pool: Db) -> Builder {
+    builder_with(pool, Shared::default())
+}
 
 /// The Mizan API: every `#[mizan::client]` function in the program (they register
 /// themselves; `.functions(mizan::functions![todo_list, …])` would pick a subset), with the
-/// pool as shared state for `cx.state::<SqlitePool>()`, the sign-in limits, and Mizan's
-/// own authentication: session cookies for the users in the `users` table, an origin
-/// cache in memory (32 MiB): the `cache = 5` contexts are answered without a query until
-/// they expire or a mutation invalidates them (one process: with several, use
-/// `Cache::redis(url).secret(…)`, feature `redis`), and the WebSocket channel
-/// (`/api/mizan/ws/`): every change is pushed to the other users' pages that show what it
-/// hit.
+/// database as shared state for `cx.state::<Db>()`, the sign-in limits, and Mizan's own
+/// authentication: session cookies for the users in the `users` table, an origin cache
+/// (the `cache = 5` contexts are answered without a query until they expire or a mutation
+/// invalidates them), and the WebSocket channel (`/api/mizan/ws/`): every change is pushed
+/// to the other users' pages that show what it hit.
+///
+/// `shared` says where the state of several instances lives: with Redis, the sessions
+/// (`RedisStore`), the origin cache (`Cache::redis`, under the shared secret) and the
+/// WebSocket bus (`RedisBus`, which `mizan edge --redis` also reads to purge); without it,
+/// all three in this process's memory (the cache bounded at 32 MiB). With MWT keys, every
+/// response that sets or refreshes the session also carries a Mizan Web Token, so that
+/// an edge cache can key per-user and per-role entries.
 ///
 /// Building it fails when the function graph has errors; `mizan check` lists them without
 /// starting the server.
-pub fn builder(pool: SqlitePool) -> Builder {
+pub fn builder_with(pool: Db, shared: Shared) -> Builder {
     // The example runs on plain http://127.0.0.1:3000, where a browser drops `Secure`
-    // cookies, and a plain-HTTP origin would fail the CSRF origin checks of an HTTPS
-    // site. Both are for local development only: in production serve over HTTPS and keep
-    // the defaults (`Sessions::memory()`, `Csrf::new()`), and use a shared session store
-    // (`Sessions::store(RedisStore)`) when there is more than one process.
-    let auth = Auth::new()
-        .sessions(Sessions::memory().secure(false), Accounts(pool.clone()))
+    // cookies (the session's and the MWT's), and a plain-HTTP origin would fail the CSRF
+    // origin checks of an HTTPS site. Both are for local development only: in production
+    // serve over HTTPS and keep the defaults (`.secure(true)`, `Csrf::new()`).
+    let sessions = match &shared.redis {
+        Some(redis) => Sessions::store(redis.sessions.clone()),
+        None => Sessions::memory(),
+    };
+    let mut auth = Auth::new()
+        .sessions(sessions.secure(false), Accounts(pool.clone()))
         .csrf(Csrf::new().https(false));
+    if let Some(keys) = shared.mwt {
+        auth = auth.mwt(keys);
+    }
+    let (cache, websocket) = match shared.redis {
+        Some(redis) => (
+            Cache::redis(redis.url).secret(redis.cache_secret),
+            WebSocket::new().bus(redis.bus),
+        ),
+        None => (Cache::memory(32 << 20), WebSocket::new()),
+    };
     Mizan::builder()
         .state(pool)
         .state(LoginLimits::default())
         .auth(auth)
-        .cache(Cache::memory(32 << 20))
-        .websocket(WebSocket::new())
+        .cache(cache)
+        .websocket(websocket)
 }
 
 /// Everything the server answers: Mizan's routes (`/api/mizan/…`, the plain HTML page at

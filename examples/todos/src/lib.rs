@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod db;
 pub mod limits;
 pub mod model;

@@ -11,10 +11,10 @@
 
 use std::fmt::Write;
 
+use crate::db::Db;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use mizan::{Cx, Result, params};
-use sqlx::SqlitePool;
 
 use crate::api::account::{ME, sign_in};
 use crate::api::projects::PROJECTS;
@@ -28,7 +28,7 @@ const FLASH: &str = "plain-flash";
 /// Renders the page.
 #[mizan::client(route = "/plain", methods = [GET], private)]
 pub async fn plain_page(cx: &Cx) -> Result<Response> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     let me = cx.identity().map(Me::of);
     let csrf = cx.csrf_field();
     let flash = Flash::read(cx);

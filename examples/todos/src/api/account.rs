@@ -4,8 +4,8 @@
 //! to `Cx::login`, which starts a new session: the `mizan-session` cookie (`HttpOnly`) and
 //! the `mizan-csrf` cookie that scripts copy into `X-Mizan-CSRF` on every later mutation.
 
+use crate::db::Db;
 use mizan::{Cx, Result};
-use sqlx::SqlitePool;
 
 use crate::accounts;
 use crate::db;
@@ -36,7 +36,7 @@ pub async fn login(cx: &Cx, username: String, password: String) -> Result<Me> {
 /// password, start the session.
 pub async fn sign_in(cx: &Cx, username: &str, password: String) -> Result<Me> {
     cx.state::<LoginLimits>()?.attempt(cx, username)?;
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     let user = accounts::check_password(pool, username, password).await?;
     let who = cx.login(&user.id.to_string()).await?;
     Ok(Me::of(&who))
@@ -57,6 +57,6 @@ pub async fn logout_everywhere(cx: &Cx) -> Result<()> {
         .id
         .parse::<i64>()
         .map_err(mizan::Error::internal)?;
-    db::bump_generation(cx.state::<SqlitePool>()?, id).await?;
+    db::bump_generation(cx.state::<Db>()?, id).await?;
     cx.logout().await
 }

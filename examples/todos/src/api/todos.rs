@@ -6,9 +6,9 @@
 //! keep their data. Adding or deleting a todo also changes the counts in the `projects`
 //! context; it has no `project` parameter, so the same scope invalidates it whole.
 
+use crate::db::Db;
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan::{Cx, Error, Result, params};
-use sqlx::SqlitePool;
 
 use super::projects::PROJECTS;
 use crate::db;
@@ -22,14 +22,14 @@ mizan::context!(
 /// The todos of a project, oldest first.
 #[mizan::client(context = TODOS, cache = 5)]
 pub async fn todo_list(cx: &Cx, project: i64) -> Result<Vec<Todo>> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     Ok(db::todos(pool, project).await?)
 }
 
 /// The project itself; 404 when there is no such project.
 #[mizan::client(context = TODOS, cache = 5)]
 pub async fn project_info(cx: &Cx, project: i64) -> Result<Project> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     db::project(pool, project)
         .await?
         .ok_or_else(|| Error::not_found(format!("no project with id {project}")))
@@ -38,7 +38,7 @@ pub async fn project_info(cx: &Cx, project: i64) -> Result<Project> {
 /// Adds a todo to a project (404 when there is no such project).
 #[mizan::client(auth = true, affects = [TODOS, PROJECTS], affects_params = |a, _| params! { project: a.project })]
 pub async fn add_todo(cx: &Cx, project: i64, title: Title) -> Result<Todo> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     let todo = db::insert_todo(pool, project, title.0.trim())
         .await?
         .ok_or_else(|| Error::not_found(format!("no project with id {project}")))?;
@@ -54,7 +54,7 @@ pub async fn toggle_todo(cx: &Cx, id: i64) -> Result<Todo> {
 /// Deletes a todo and returns it.
 #[mizan::client(auth = true, affects = [TODOS, PROJECTS], affects_params = |_, todo| params! { project: todo.project })]
 pub async fn delete_todo(cx: &Cx, id: i64) -> Result<Todo> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     let todo = db::delete_todo(pool, id)
         .await?
         .ok_or_else(|| no_todo(id))?;
@@ -89,7 +89,7 @@ impl IntoResponse for BackToIndex {
 }
 
 async fn toggle(cx: &Cx, id: i64) -> Result<Todo> {
-    let pool = cx.state::<SqlitePool>()?;
+    let pool = cx.state::<Db>()?;
     db::toggle_todo(pool, id).await?.ok_or_else(|| no_todo(id))
 }
 

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod postgres;
+pub mod redis;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -20,6 +23,13 @@ use tower::ServiceExt;
 pub async fn router() -> Router {
     let pool = db::memory().await.unwrap();
     let api = app::builder(pool).build().unwrap();
+    app::router(&api, None)
+}
+
+/// The app on `db` (prepared here) with `shared` state: one instance of several.
+pub async fn router_on(db: db::Db, shared: example_todos::config::Shared) -> Router {
+    db::prepare(&db).await.unwrap();
+    let api = app::builder_with(db, shared).build().unwrap();
     app::router(&api, None)
 }
 
@@ -90,6 +100,15 @@ impl Browser {
             router: router.clone(),
             cookies: BTreeMap::new(),
             peer: None,
+        }
+    }
+
+    /// The same browser (its cookies) talking to another instance of the app.
+    pub fn on(&self, router: &Router) -> Self {
+        Self {
+            router: router.clone(),
+            cookies: self.cookies.clone(),
+            peer: self.peer,
         }
     }
 
