@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod edge;
 
 /// Lint Mizan schema documents, generate TypeScript from them, export OpenAPI.
 #[derive(Parser)]
@@ -43,6 +44,9 @@ enum Command {
         #[arg(long = "target", value_name = "FRAMEWORK")]
         targets: Vec<mizan_codegen::Target>,
     },
+    /// Run the caching proxy in front of Mizan origins (generic RFC 9111 mode without
+    /// --manifest).
+    Edge(edge::EdgeArgs),
     /// Print the OpenAPI 3.1 document of a schema document.
     Openapi {
         /// The schema document (JSON).
@@ -99,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Edge(args) => edge::run(args),
         Command::Openapi { schema, out } => {
             let doc = commands::read(&schema)?;
             let text = commands::openapi(&doc)?;

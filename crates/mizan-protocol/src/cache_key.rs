@@ -22,15 +22,21 @@ pub enum Scope<'a> {
     Anonymous,
     /// A private response for the identity with this stable id (never a token).
     User(&'a str),
+    /// A response shared by the callers with exactly this role set: the canonical JSON of
+    /// the sorted role names (`["admin","editor"]`), as an edge derives it from a verified
+    /// MWT (spec/MWT.md §7).
+    Roles(&'a str),
 }
 
 impl Scope<'_> {
-    /// The scope field's text: `public`, `anonymous` or `user:` followed by the id.
+    /// The scope field's text: `public`, `anonymous`, `user:` followed by the id, or
+    /// `roles:` followed by the role set's canonical JSON.
     pub fn text(&self) -> String {
         match self {
             Scope::Public => "public".to_owned(),
             Scope::Anonymous => "anonymous".to_owned(),
             Scope::User(id) => format!("user:{id}"),
+            Scope::Roles(roles) => format!("roles:{roles}"),
         }
     }
 }
