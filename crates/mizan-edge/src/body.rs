@@ -99,12 +99,10 @@ impl HttpBody for Prefixed {
     }
 
     fn size_hint(&self) -> SizeHint {
-        let mut hint = self.rest.size_hint();
-        let prefix: u64 = self.prefix.iter().map(|c| c.len() as u64).sum();
-        hint.set_lower(hint.lower().saturating_add(prefix));
-        if let Some(upper) = hint.upper() {
-            hint.set_upper(upper.saturating_add(prefix));
-        }
+        // Only a lower bound: the rest's own hint may count bytes already read. The
+        // response keeps the origin's Content-Length, which is what framing uses.
+        let mut hint = SizeHint::new();
+        hint.set_lower(self.prefix.iter().map(|c| c.len() as u64).sum());
         hint
     }
 }

@@ -36,7 +36,7 @@ use arc_swap::ArcSwapOption;
 use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use mizan_protocol::mwt::MwtKeys;
 use tokio::net::TcpListener;
@@ -53,6 +53,9 @@ pub const DEFAULT_CACHE_BYTES: u64 = 268_435_456;
 
 /// The default `--bus-channel`.
 pub const DEFAULT_BUS_CHANNEL: &str = "mizan:bus";
+
+/// How long a client may take to send a request head (slow-header clients are cut).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the manifest file's modification time is checked.
 const MANIFEST_POLL: Duration = Duration::from_secs(1);
@@ -184,7 +187,7 @@ fn reload(shared: &Shared, path: Option<&std::path::Path>) -> Result<(), EdgeErr
     let Some(path) = path else {
         return Err(EdgeError::Config("no --manifest to reload".into()));
     };
-    match Policy::load(path) {
+    match Policy::load(path, shared.mwt.as_ref()) {
         Ok(policy) => {
             shared.policy.store(Some(Arc::new(policy)));
             inc(&shared.metrics.reloads);
@@ -215,7 +218,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, EdgeError> {
 pub async fn start(config: EdgeConfig) -> Result<RunningEdge, EdgeError> {
     let origins = origin::Origins::new(&config.origins)?;
     let policy = match &config.manifest {
-        Some(path) => Some(Arc::new(Policy::load(path)?)),
+        Some(path) => Some(Arc::new(Policy::load(path, config.mwt_keys.as_ref())?)),
         None => None,
     };
     if let (Some(policy), None) = (&policy, &config.mwt_keys)
@@ -325,7 +328,11 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(shared.handle(request, peer).await) }
             });
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
             if let Err(e) = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await

@@ -89,7 +89,7 @@ impl Metrics {
             ),
             (
                 "origin_errors",
-                "Origin requests that failed (answered 502).",
+                "Origin requests that failed (refused, broken or timed out).",
                 &self.origin_errors,
             ),
             (

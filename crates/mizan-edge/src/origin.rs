@@ -16,6 +16,9 @@ use crate::body::{self, Body};
 use crate::error::EdgeError;
 use crate::metrics::{Metrics, inc};
 
+/// How long an origin may take to send its response head.
+const ORIGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long an origin that refused a connection is skipped.
 const DOWN_FOR: Duration = Duration::from_secs(2);
 
@@ -43,6 +46,9 @@ pub(crate) enum OriginError {
     /// Every origin refused the connection (or the one tried failed).
     #[error("no origin answered: {0}")]
     Unavailable(String),
+    /// The origin sent no response head in time.
+    #[error("the origin did not answer in time")]
+    Timeout,
 }
 
 /// The configured origins and the pooled client that reaches them.
@@ -94,7 +100,7 @@ impl Origins {
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(4))
             .pool_max_idle_per_host(256)
             .build(connector);
         Ok(Self {
@@ -134,7 +140,17 @@ impl Origins {
             OutBody::Stream(body) => Ok(Some(body)),
         };
         let mut last_error = String::from("no origin");
-        for i in order {
+        let idempotent = matches!(
+            parts.method,
+            http::Method::GET
+                | http::Method::HEAD
+                | http::Method::OPTIONS
+                | http::Method::PUT
+                | http::Method::DELETE
+        );
+        let mut retried = false;
+        let mut order = std::collections::VecDeque::from(order);
+        while let Some(i) = order.pop_front() {
             let origin = &self.list[i];
             let uri = Uri::builder()
                 .scheme(origin.scheme.clone())
@@ -157,7 +173,14 @@ impl Origins {
             *request.headers_mut() = parts.headers.clone();
             inc(&metrics.origin_requests);
             let started = Instant::now();
-            match self.client.request(request).await {
+            let Ok(result) =
+                tokio::time::timeout(ORIGIN_TIMEOUT, self.client.request(request)).await
+            else {
+                inc(&metrics.origin_errors);
+                tracing::warn!(origin = %origin.authority, "origin timed out");
+                return Err(OriginError::Timeout);
+            };
+            match result {
                 Ok(response) => {
                     metrics.observe_origin(started.elapsed());
                     origin.down_until.store(0, Ordering::Relaxed);
@@ -172,6 +195,14 @@ impl Origins {
                             Ordering::Relaxed,
                         );
                         tracing::warn!(origin = %origin.authority, error = %e, "origin refused the connection");
+                        continue;
+                    }
+                    // A pooled connection the origin had closed: an idempotent request
+                    // with its body at hand is sent once more, on a fresh connection.
+                    if idempotent && !retried && stream.is_err() {
+                        retried = true;
+                        tracing::debug!(origin = %origin.authority, error = %e, "retrying an origin request");
+                        order.push_front(i);
                         continue;
                     }
                     tracing::warn!(origin = %origin.authority, error = %e, "origin request failed");

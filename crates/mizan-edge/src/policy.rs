@@ -6,6 +6,7 @@ use std::path::Path;
 use mizan_protocol::Params;
 use mizan_protocol::edge_manifest::{EdgeManifest, EdgeScope, MANIFEST_FORMAT, MANIFEST_VERSION};
 use mizan_protocol::invalidation::Invalidation;
+use mizan_protocol::mwt::MwtKeys;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
@@ -31,6 +32,8 @@ struct Route {
 #[derive(Debug)]
 pub(crate) struct Policy {
     pub(crate) manifest: EdgeManifest,
+    /// The MWT keys with the manifest's leeway; `None` without keys or without `mwt`.
+    pub(crate) keys: Option<MwtKeys>,
     contexts_by_path: HashMap<String, String>,
     revs_text: HashMap<String, String>,
     routes: Vec<Route>,
@@ -157,10 +160,14 @@ impl Policy {
     /// # Errors
     /// [`EdgeError::Manifest`] when it cannot be read, is not a manifest of a known
     /// version, or holds a pattern the edge cannot match.
-    pub(crate) fn load(path: &Path) -> Result<Self, EdgeError> {
+    pub(crate) fn load(path: &Path, keys: Option<&MwtKeys>) -> Result<Self, EdgeError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| EdgeError::Manifest(format!("{}: {e}", path.display())))?;
-        Self::parse(&text)
+        let mut policy = Self::parse(&text)?;
+        if let (Some(keys), Some(mwt)) = (keys, &policy.manifest.mwt) {
+            policy.keys = Some(keys.clone().with_leeway(mwt.leeway));
+        }
+        Ok(policy)
     }
 
     /// Parses and checks a manifest text.
@@ -220,6 +227,7 @@ impl Policy {
         let call_prefix = format!("{}/call/", manifest.base_path.trim_end_matches('/'));
         Ok(Self {
             manifest,
+            keys: None,
             contexts_by_path,
             revs_text,
             routes,

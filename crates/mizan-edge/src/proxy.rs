@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwapOption;
@@ -19,7 +18,7 @@ use mizan_protocol::mwt::{self, MwtClaims, MwtKeys};
 
 use crate::body::{self, Body, Read};
 use crate::metrics::{Metrics, inc};
-use crate::origin::{Origins, OutBody};
+use crate::origin::{OriginError, Origins, OutBody};
 use crate::policy::{CachePlan, Plan, Policy};
 use crate::store::{Entry, Flight, MAX_VARIANTS, Outcome, Slot, Store};
 
@@ -134,6 +133,17 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Bod
     response
 }
 
+fn origin_failed(error: &OriginError) -> Response<Body> {
+    match error {
+        OriginError::Timeout => error_response(
+            StatusCode::GATEWAY_TIMEOUT,
+            "gateway_timeout",
+            "the origin did not answer in time",
+        ),
+        OriginError::Unavailable(_) => bad_gateway(),
+    }
+}
+
 fn bad_gateway() -> Response<Body> {
     error_response(StatusCode::BAD_GATEWAY, "bad_gateway", "no origin answered")
 }
@@ -225,6 +235,10 @@ fn respond_stored(
     request: &HeaderMap,
     head: bool,
 ) -> Response<Body> {
+    // Never replayed, whatever the stored policy kept.
+    headers.remove(header::SET_COOKIE);
+    headers.remove(mwt::HEADER_NAME);
+    headers.remove(invalidation::HEADER_NAME);
     add_via(&mut headers);
     headers.insert("x-mizan-edge", HeaderValue::from_static("hit"));
     if status == StatusCode::OK
@@ -303,7 +317,11 @@ impl Shared {
             OutBody::Replayable(Bytes::new())
         } else if content_length(&parts.headers).is_some_and(|n| n <= MAX_REPLAYABLE_BODY as u64) {
             match body::read_bounded(body::incoming(incoming), MAX_REPLAYABLE_BODY).await {
-                Ok(Read::Whole(bytes)) => OutBody::Replayable(bytes),
+                Ok(Read::Whole(bytes)) => {
+                    // The body is here already: nothing for the origin to continue.
+                    parts.headers.remove(header::EXPECT);
+                    OutBody::Replayable(bytes)
+                }
                 Ok(Read::TooLong(rest)) => OutBody::Stream(rest),
                 Err(_) => {
                     return error_response(
@@ -344,19 +362,31 @@ impl Shared {
         body: OutBody,
     ) -> Response<Body> {
         inc(&self.metrics.passes);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(&parts, &path_and_query, body, &self.metrics)
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
-        self.purge_from_headers(&head.headers);
-        if let Some(policy) = self.policy.load_full()
-            && let Some(function) = policy.body_purges(&parts.method, path_and_query.path())
-        {
+        let undecodable = self.purge_from_headers(&head.headers);
+        let policy = self.policy.load_full();
+        let function = policy
+            .as_ref()
+            .and_then(|p| p.body_purges(&parts.method, path_and_query.path()));
+        if undecodable && self.manifest_mode {
+            // Widen rather than miss: the function's declared contexts, or everything.
+            match (&policy, &function) {
+                (Some(policy), Some(function)) => {
+                    self.purge_contexts(policy, &policy.static_purges(function));
+                }
+                _ => self.purge_all(),
+            }
+        }
+        if let (Some(policy), Some(function)) = (policy, function) {
             match body::read_bounded(body, MAX_STORED_BODY).await {
                 Ok(Read::Whole(bytes)) => {
                     self.purge_from_body(&policy, &function, head.status, &head.headers, &bytes);
@@ -388,17 +418,24 @@ impl Shared {
         Response::from_parts(head, body)
     }
 
-    fn purge_from_headers(&self, headers: &HeaderMap) {
+    /// Applies the response's `X-Mizan-Invalidate`; `true` when a value did not decode
+    /// (the caller widens the purge).
+    fn purge_from_headers(&self, headers: &HeaderMap) -> bool {
         let mut list = Vec::new();
+        let mut undecodable = false;
         for value in headers.get_all(invalidation::HEADER_NAME) {
             match value.to_str().map(invalidation::decode_header) {
                 Ok(Ok(items)) => list.extend(items),
-                _ => tracing::warn!("an origin's X-Mizan-Invalidate did not decode"),
+                _ => {
+                    tracing::warn!("an origin's X-Mizan-Invalidate did not decode");
+                    undecodable = true;
+                }
             }
         }
         if !list.is_empty() {
             self.purge(&list);
         }
+        undecodable
     }
 
     fn purge_from_body(
@@ -487,10 +524,9 @@ impl Shared {
                 _ => {}
             }
         }
-        self.store.uri_epoch.fetch_add(1, Ordering::SeqCst);
         for t in targets {
             inc(&self.metrics.purges);
-            self.store.cache.invalidate(&*generic_key(host, &t)).await;
+            self.store.invalidate_uri(&generic_key(host, &t)).await;
         }
     }
 
@@ -520,7 +556,7 @@ impl Shared {
                         inc(&self.metrics.hits);
                         return respond_stored(
                             entry.status,
-                            fresh.headers,
+                            with_stored_date(fresh.headers, entry),
                             entry.body.clone(),
                             &parts.headers,
                             head,
@@ -557,7 +593,7 @@ impl Shared {
                 {
                     return respond_stored(
                         entry.status,
-                        fresh.headers,
+                        with_stored_date(fresh.headers, &entry),
                         entry.body.clone(),
                         &parts.headers,
                         false,
@@ -580,13 +616,13 @@ impl Shared {
         path_and_query: PathAndQuery,
         leader: Option<crate::store::Leader>,
     ) -> Response<Body> {
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
+        let epoch = self.store.epoch(key);
         // Ask for the full response: the client's own conditions are answered here.
         let mut forwarded = parts.clone();
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
             forwarded.headers.remove(name);
         }
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &forwarded,
@@ -595,19 +631,26 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let response_time = SystemTime::now();
-        let policy =
-            CachePolicy::new_options(&forwarded, &head, response_time, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &forwarded,
+            &normalized(&head),
+            response_time,
+            CacheOptions::default(),
+        );
         let worth_storing = !policy.time_to_live(response_time).is_zero()
             || head.headers.contains_key(header::ETAG)
             || head.headers.contains_key(header::LAST_MODIFIED);
         let storable = policy.is_storable()
             && worth_storing
+            && valid_age(&head.headers)
             && !head.headers.contains_key(header::SET_COOKIE)
             && !vary_star(&head.headers)
             && head.status != StatusCode::PARTIAL_CONTENT
@@ -632,7 +675,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        let outcome = if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        let outcome = if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -760,8 +803,8 @@ impl Shared {
         let Some(old_policy) = &entry.policy else {
             return bad_gateway();
         };
-        let epoch = self.store.uri_epoch.load(Ordering::SeqCst);
-        let Ok(response) = self
+        let epoch = self.store.epoch(key);
+        let response = match self
             .origins
             .send(
                 &revalidation,
@@ -770,15 +813,17 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head, incoming) = response.into_parts();
-        self.purge_from_headers(&head.headers);
+        // Generic mode: there is no manifest entry an invalidation could name.
+        let _ = self.purge_from_headers(&head.headers);
         let now = SystemTime::now();
         if head.status == StatusCode::NOT_MODIFIED {
             if let AfterResponse::NotModified(policy, merged) =
-                old_policy.after_response(&revalidation, &head, now)
+                old_policy.after_response(&revalidation, &normalized(&head), now)
             {
                 inc(&self.metrics.not_modified);
                 let stored = self.generic_entry(
@@ -789,8 +834,7 @@ impl Shared {
                     policy,
                     now,
                 );
-                if policy_storable(&stored) && self.store.uri_epoch.load(Ordering::SeqCst) == epoch
-                {
+                if policy_storable(&stored) && self.store.epoch(key) == epoch {
                     self.insert_variant(key, stored.clone()).await;
                 }
                 return respond_stored(
@@ -806,7 +850,12 @@ impl Shared {
                 .generic_fetch(key, parts.clone(), path_and_query.clone(), None)
                 .await;
         }
-        let policy = CachePolicy::new_options(&revalidation, &head, now, CacheOptions::default());
+        let policy = CachePolicy::new_options(
+            &revalidation,
+            &normalized(&head),
+            now,
+            CacheOptions::default(),
+        );
         let storable = policy.is_storable()
             && !head.headers.contains_key(header::SET_COOKIE)
             && head.status != StatusCode::PARTIAL_CONTENT;
@@ -825,7 +874,7 @@ impl Shared {
             }
             Err(_) => return bad_gateway(),
         };
-        if self.store.uri_epoch.load(Ordering::SeqCst) == epoch {
+        if self.store.epoch(key) == epoch {
             let entry = self.generic_entry(
                 head.status,
                 &head.headers,
@@ -878,8 +927,23 @@ impl Shared {
         let head = parts.method == Method::HEAD;
         let gens = self.store.generations(&plan.context, &plan.reads);
         let key: Arc<str> = self
-            .storage_key(&plan, request_scope.as_deref(), &gens)
+            .storage_key(&plan, plan.scope, request_scope.as_deref(), &gens)
             .into();
+        // A caller with a verified token may have a copy of its own: the origin marked
+        // the response `X-Mizan-Scope: user` (EDGE_MANIFEST.md §4.3).
+        if plan.scope != EdgeScope::User
+            && let Some(claims) = &claims
+        {
+            let own: Arc<str> = self
+                .storage_key(&plan, EdgeScope::User, Some(claims.sub()), &gens)
+                .into();
+            if let Some(slot) = self.store.cache.get(&own).await
+                && let Some(entry) = slot.variants.first()
+                && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
+            {
+                return response;
+            }
+        }
         if let Some(slot) = self.store.cache.get(&key).await
             && let Some(entry) = slot.variants.first()
             && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
@@ -907,7 +971,7 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
-        let Ok(response) = self
+        let response = match self
             .origins
             .send(
                 &parts,
@@ -916,25 +980,45 @@ impl Shared {
                 &self.metrics,
             )
             .await
-        else {
-            return bad_gateway();
+        {
+            Ok(response) => response,
+            Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
-        self.purge_from_headers(&head_parts.headers);
+        let undecodable = self.purge_from_headers(&head_parts.headers);
+        if undecodable {
+            self.purge_all();
+        }
+        let user_scoped = head_parts
+            .headers
+            .get_all("x-mizan-scope")
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
+        // Whose copy the response is: the manifest's scope, or the user's when the origin
+        // saw a function read the caller.
+        let store_as = if user_scoped {
+            EdgeScope::User
+        } else {
+            plan.scope
+        };
         let verdict = self.manifest_storable(
             policy,
             &plan,
+            store_as,
             &head_parts.headers,
             head_parts.status,
             credentialed,
         );
         // The scope of the token the origin vouched for (MWT.md §6.4).
-        let store_scope: Option<Option<String>> = match (verdict, plan.scope) {
+        let store_scope: Option<Option<String>> = match (verdict, store_as) {
             (false, _) => None,
             (true, EdgeScope::Public) => Some(None),
             (true, scope) => {
                 let vouched = match response_token(policy, &head_parts.headers) {
                     Some(token) => self.verify(policy, token),
+                    // The origin cleared the token without issuing another: the
+                    // response was not computed for the request's token.
+                    None if head_parts.headers.contains_key(header::SET_COOKIE) => None,
                     None => claims.clone(),
                 };
                 vouched.map(|c| Some(scope_text(scope, &c)))
@@ -977,7 +1061,7 @@ impl Shared {
                 keep: Duration::from_secs(u64::from(ttl)),
             });
             let store_key: Arc<str> = self
-                .storage_key(&plan, store_scope.as_deref(), &gens)
+                .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
                 .into();
             inc(&self.metrics.stores);
             self.store
@@ -1025,8 +1109,14 @@ impl Shared {
         ))
     }
 
-    fn storage_key(&self, plan: &CachePlan, scope_text: Option<&str>, gens: &str) -> String {
-        let scope = match (plan.scope, scope_text) {
+    fn storage_key(
+        &self,
+        plan: &CachePlan,
+        scope: EdgeScope,
+        scope_text: Option<&str>,
+        gens: &str,
+    ) -> String {
+        let scope = match (scope, scope_text) {
             (EdgeScope::Public, _) | (_, None) => Scope::Public,
             (EdgeScope::Roles, Some(text)) => Scope::Roles(text),
             (EdgeScope::User, Some(text)) => Scope::User(text),
@@ -1081,8 +1171,7 @@ impl Shared {
     }
 
     fn verify(&self, policy: &Policy, token: &str) -> Option<MwtClaims> {
-        let keys = self.mwt.as_ref()?;
-        policy.manifest.mwt.as_ref()?;
+        let keys = policy.keys.as_ref()?;
         match mwt::verify(token, keys, now_secs()) {
             Ok(claims) => Some(claims),
             Err(e) => {
@@ -1092,34 +1181,30 @@ impl Shared {
         }
     }
 
-    /// The manifest's never-store rules.
+    /// The manifest's never-store rules (EDGE_MANIFEST.md §4.4), for a copy of scope
+    /// `store_as`.
     fn manifest_storable(
         &self,
-        _policy: &Policy,
+        policy: &Policy,
         plan: &CachePlan,
+        store_as: EdgeScope,
         headers: &HeaderMap,
         status: StatusCode,
         credentialed: bool,
     ) -> bool {
         if status != StatusCode::OK
-            || headers.contains_key(header::SET_COOKIE)
+            || foreign_set_cookie(headers, policy)
+            || headers.contains_key(invalidation::HEADER_NAME)
             || cache_control_has(headers, "no-store")
             || cache_control_has(headers, "no-cache")
-            || headers.contains_key(header::VARY) && vary_unsupported(headers)
+            || vary_unsupported(headers)
         {
             return false;
         }
         if essence(headers).as_deref() != Some(plan.content_type.to_ascii_lowercase().as_str()) {
             return false;
         }
-        let user_scoped = headers
-            .get_all("x-mizan-scope")
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"user"));
-        if user_scoped && plan.scope != EdgeScope::User {
-            return false;
-        }
-        if plan.scope == EdgeScope::Public {
+        if store_as == EdgeScope::Public {
             if cache_control_has(headers, "private") {
                 return false;
             }
@@ -1129,6 +1214,25 @@ impl Shared {
         }
         true
     }
+}
+
+/// Whether the response sets a cookie other than the MWT's own: the MWT cookie comes
+/// with a token the origin vouched for (MWT.md §6.4) and is never replayed, any other
+/// cookie makes the response unstorable.
+fn foreign_set_cookie(headers: &HeaderMap, policy: &Policy) -> bool {
+    let mwt_cookie = policy.manifest.mwt.as_ref().map(|m| m.cookie.as_str());
+    headers.get_all(header::SET_COOKIE).iter().any(|v| {
+        let name = v
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .and_then(|pair| pair.split_once('='))
+            .map(|(name, _)| name.trim());
+        match (name, mwt_cookie) {
+            (Some(name), Some(cookie)) => name != cookie,
+            _ => true,
+        }
+    })
 }
 
 /// A `Vary` the manifest-mode key does not cover: anything but `Accept-Encoding` (the
@@ -1171,6 +1275,53 @@ fn vary_key(response: &HeaderMap, request: &HeaderMap) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// The policy's response headers with the stored `Date` (the policy rewrites it; a cache
+/// passes on the origin's, RFC 9110 §6.6.1).
+fn with_stored_date(mut headers: HeaderMap, entry: &Entry) -> HeaderMap {
+    if let Some(date) = entry.headers.get(header::DATE) {
+        headers.insert(header::DATE, date.clone());
+    }
+    headers
+}
+
+/// A copy of a response head whose `Cache-Control` and `Pragma` are lowercase: directive
+/// names are case-insensitive (RFC 9111 §5.2), the policy crate compares them as written.
+fn normalized(head: &http::response::Parts) -> http::response::Parts {
+    let mut copy = Response::new(());
+    *copy.status_mut() = head.status;
+    *copy.version_mut() = head.version;
+    *copy.headers_mut() = head.headers.clone();
+    let (mut parts, ()) = copy.into_parts();
+    for name in [header::CACHE_CONTROL, header::PRAGMA] {
+        let lowered: Vec<HeaderValue> = parts
+            .headers
+            .get_all(&name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| HeaderValue::from_str(&v.to_ascii_lowercase()).ok())
+            .collect();
+        if lowered.is_empty() {
+            continue;
+        }
+        parts.headers.remove(&name);
+        for v in lowered {
+            parts.headers.append(name.clone(), v);
+        }
+    }
+    parts
+}
+
+/// Whether `Age` is absent or one field holding a non-negative integer; a response with
+/// any other `Age` is taken as stale, so not stored (RFC 9111 §5.1).
+fn valid_age(headers: &HeaderMap) -> bool {
+    let mut values = headers.get_all(header::AGE).iter();
+    match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => !v.is_empty() && v.as_bytes().iter().all(u8::is_ascii_digit),
+        (Some(_), Some(_)) => false,
+    }
 }
 
 fn vary_star(headers: &HeaderMap) -> bool {

@@ -90,12 +90,16 @@ pub(crate) struct Store {
     inflight: Mutex<HashMap<Arc<str>, watch::Receiver<Option<Outcome>>>>,
     /// Bumped by every purge of everything; folded into every manifest-mode key.
     global: AtomicU64,
-    /// Bumped by every RFC 9111 URI invalidation: a fetch that saw another value does not
-    /// store (the invalidation may have been about what it fetched).
-    pub(crate) uri_epoch: AtomicU64,
+    /// RFC 9111 URI invalidations, striped by key hash: a fetch whose stripe changed
+    /// while it was under way does not store (the invalidation may have been about what it
+    /// fetched). Stripes keep unrelated invalidations from stopping every store.
+    uri_epochs: Box<[AtomicU64]>,
     /// Per context: its counters (`*`, `=name=value`, `!name`, CACHE_KEYING.md §5).
     tables: Mutex<HashMap<String, HashMap<String, u64>>>,
 }
+
+/// How many stripes the URI invalidation epochs have.
+const EPOCH_STRIPES: usize = 1024;
 
 /// Counters kept before the tables are dropped and the global generation bumped instead.
 const MAX_COUNTERS: usize = 100_000;
@@ -148,9 +152,28 @@ impl Store {
             cache,
             inflight: Mutex::new(HashMap::new()),
             global: AtomicU64::new(0),
-            uri_epoch: AtomicU64::new(0),
+            uri_epochs: (0..EPOCH_STRIPES).map(|_| AtomicU64::new(0)).collect(),
             tables: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn stripe(&self, key: &str) -> &AtomicU64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        let index =
+            usize::try_from(std::hash::Hasher::finish(&hasher) % EPOCH_STRIPES as u64).unwrap_or(0);
+        &self.uri_epochs[index]
+    }
+
+    /// The invalidation epoch of `key`'s stripe, read before a fetch.
+    pub(crate) fn epoch(&self, key: &str) -> u64 {
+        self.stripe(key).load(Ordering::SeqCst)
+    }
+
+    /// Invalidates `key` (RFC 9111 §4.4): bumps its stripe and drops the entry.
+    pub(crate) async fn invalidate_uri(&self, key: &Arc<str>) {
+        self.stripe(key).fetch_add(1, Ordering::SeqCst);
+        self.cache.invalidate(key).await;
     }
 
     /// Joins the fetch of `key` in flight, or becomes its leader.
@@ -176,7 +199,9 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
-        self.uri_epoch.fetch_add(1, Ordering::SeqCst);
+        for epoch in &self.uri_epochs {
+            epoch.fetch_add(1, Ordering::SeqCst);
+        }
         self.cache.invalidate_all();
     }
 
