@@ -10,7 +10,7 @@
 #      and through mizan edge in generic mode (no manifest);
 #   2. the cost of MWT verification on hits: mizan edge with a manifest, public-context hits
 #      against per-user-context hits, both carrying a user's session cookie and MWT (200 users);
-#   3. origin load: a 95 % GET / 5 % mutation mix (public and per-user contexts of 100 items,
+#   3. origin load: a 95 % GET / 5 % mutation mix (public and per-user contexts of 20 items,
 #      every mutation purging one item of both) straight to the origin and through the edge:
 #      requests the origin served per 1,000 client requests.
 #
@@ -140,7 +140,7 @@ run() {
     after=$(served)
     [[ -n "$line" ]] || die "wrk printed no result for $name"
     say "  $name: $line origin=$((after - before))"
-    echo "$name $(sed 's/RESULT //; s/[a-z0-9_]*=//g' <<<"$line") $((after - before))" >>"$WORK/runs"
+    echo "$name $(sed 's/RESULT //; s/[a-z0-9_]*=//g' <<<"$line") $((after - before)) $ROUND" >>"$WORK/runs"
 }
 
 # Every row is checked before it is measured: the proxies answer what the origin answers.
@@ -160,12 +160,15 @@ done
 say "measuring: $ROUNDS rounds × $DURATION, $CONNS connections, proxy on CPU $PROXY_CPU, wrk and origin on CPU $LOAD_CPU…"
 for round in $(seq "$ROUNDS"); do
     say "round $round"
+    ROUND=$round
+    # Fresh tokens: an MWT lives 300 s (+ 60 s leeway), a run longer than that.
+    "$BENCH" tokens "$USERS" >"$WORK/tokens"
     run nginx "http://127.0.0.1:$NGINX/static/1" plain.lua
     run generic "http://127.0.0.1:$GENERIC/static/1" plain.lua
     run public "http://127.0.0.1:$MANIFEST" tokens.lua EDGE_BENCH_PATH=/api/mizan/ctx/pub/ EDGE_BENCH_ITEMS=10
     run user "http://127.0.0.1:$MANIFEST" tokens.lua EDGE_BENCH_PATH=/api/mizan/ctx/me/ EDGE_BENCH_ITEMS=10
-    run mix-origin "http://127.0.0.1:$ORIGIN" mix.lua EDGE_BENCH_ITEMS=100
-    run mix-edge "http://127.0.0.1:$MANIFEST" mix.lua EDGE_BENCH_ITEMS=100
+    run mix-origin "http://127.0.0.1:$ORIGIN" mix.lua EDGE_BENCH_ITEMS=20
+    run mix-edge "http://127.0.0.1:$MANIFEST" mix.lua EDGE_BENCH_ITEMS=20
 done
 
 mkdir -p "$HERE/results"
@@ -173,16 +176,24 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 python3 - "$WORK/runs" "$DURATION" "$CONNS" "$ROUNDS" >"$HERE/results/edge-latest.md" <<'PY'
 import statistics, sys
 runs, duration, conns, rounds = sys.argv[1:]
-rows = {}
+rows, by_round = {}, {}
 for line in open(runs):
-    name, req, dur, p50, p99, err, non2xx, served = line.split()
-    rows.setdefault(name, []).append(dict(rps=int(req) / (int(dur) / 1e6), p50=int(p50) / 1e3,
-        p99=int(p99) / 1e3, err=int(err), non2xx=int(non2xx), req=int(req), served=int(served)))
+    name, req, dur, p50, p99, err, non2xx, served, rnd = line.split()
+    r = dict(rps=int(req) / (int(dur) / 1e6), p50=int(p50) / 1e3, p99=int(p99) / 1e3,
+             err=int(err), non2xx=int(non2xx), req=int(req), served=int(served))
+    rows.setdefault(name, []).append(r)
+    by_round.setdefault(rnd, {})[name] = r
 def med(name, key):
     return statistics.median(r[key] for r in rows[name])
+def ratio(a, b, key="rps"):
+    """The median over rounds of a's value over b's in the same round."""
+    return statistics.median(x[a][key] / x[b][key] for x in by_round.values() if a in x and b in x)
 def errs(name):
     return sum(r["err"] + r["non2xx"] for r in rows[name])
-print(f"Median of {rounds} rounds of {duration}, wrk with {conns} connections.\n")
+def per_k(name):
+    return 1000 * sum(r["served"] for r in rows[name]) / max(1, sum(r["req"] for r in rows[name]))
+print(f"Median of {rounds} rounds of {duration}, wrk with {conns} connections; ratios are medians of "
+      "the ratios within each round (the rows of a round run back to back).\n")
 print("| row | requests/s | p50 ms | p99 ms | errors + non-2xx | origin requests per 1,000 |")
 print("|---|---:|---:|---:|---:|---:|")
 labels = {
@@ -194,21 +205,19 @@ labels = {
     "mix-edge": "95/5 mix, through the edge",
 }
 for name, label in labels.items():
-    if name not in rows:
-        continue
-    per_k = 1000 * sum(r["served"] for r in rows[name]) / max(1, sum(r["req"] for r in rows[name]))
-    print(f"| {label} | {med(name, 'rps'):,.0f} | {med(name, 'p50'):.2f} | {med(name, 'p99'):.2f} | {errs(name)} | {per_k:,.1f} |")
+    if name in rows:
+        print(f"| {label} | {med(name, 'rps'):,.0f} | {med(name, 'p50'):.2f} | {med(name, 'p99'):.2f} | "
+              f"{errs(name)} | {per_k(name):,.1f} |")
 print()
-print(f"- hit throughput, edge / nginx: **{med('generic', 'rps') / med('nginx', 'rps'):.2f}×** "
-      f"(p99 {med('generic', 'p99') / med('nginx', 'p99'):.2f}× nginx's)")
-cost = 1 - med('user', 'rps') / med('public', 'rps')
-print(f"- MWT verification on hits: per-user hits reach {med('user', 'rps') / med('public', 'rps'):.2f}× "
-      f"the public hits' throughput (cost **{100 * cost:.1f} %**)")
-o = sum(r["served"] for r in rows["mix-origin"]) / sum(r["req"] for r in rows["mix-origin"])
-e = sum(r["served"] for r in rows["mix-edge"]) / sum(r["req"] for r in rows["mix-edge"])
-print(f"- origin load of the 95/5 mix: **{e / o:.3f}×** with the edge ({1000 * e:.1f} instead of "
-      f"{1000 * o:.1f} origin requests per 1,000 client requests); client throughput "
-      f"{med('mix-edge', 'rps') / med('mix-origin', 'rps'):.2f}× the origin's alone")
+print(f"- hit throughput, edge / nginx: **{ratio('generic', 'nginx'):.2f}×** "
+      f"(p99 {ratio('generic', 'nginx', 'p99'):.2f}× nginx's)")
+u = ratio('user', 'public')
+print(f"- MWT verification on hits: per-user hits reach {u:.2f}× the public hits' throughput "
+      f"(cost **{100 * (1 - u):.1f} %**; p99 {ratio('user', 'public', 'p99'):.2f}×)")
+o, e = per_k('mix-origin'), per_k('mix-edge')
+print(f"- origin load of the 95/5 mix: **{e / o:.3f}×** with the edge ({e:.1f} instead of "
+      f"{o:.1f} origin requests per 1,000 client requests); client throughput "
+      f"{ratio('mix-edge', 'mix-origin'):.2f}× the origin's alone")
 PY
 {
     echo
