@@ -692,7 +692,7 @@ async fn no_response_reaches_a_client_it_was_not_meant_for() {
                 tally.sent += 1;
                 match send(&http, request).await {
                     Ok((status, headers, body)) => {
-                        check(&world, &case, status, &headers, &body, &mut tally)
+                        check(&world, &case, status, &headers, &body, &mut tally);
                     }
                     Err(e) => tally
                         .server_errors
