@@ -514,6 +514,98 @@ checks["page-data"] = (v) => {
   return script === v.script && same(JSON.parse(inner), v.data);
 };
 
+// ---------------------------------------------------------------- the edge manifest (spec/EDGE_MANIFEST.md)
+
+const ROLE_GUARDS = ["authenticated", "staff", "superuser"];
+
+/** The `{name}` and `{*name}` segments of a route pattern, by name. */
+const routeParams = (pattern) =>
+  pattern
+    .split("/")
+    .filter((seg) => seg.startsWith("{") && seg.endsWith("}"))
+    .map((seg) => seg.slice(1, -1).replace(/^\*+/, ""));
+
+/** Whose copy a context response is: widen rather than miss (EDGE_MANIFEST.md §3.2). */
+function contextScope(ctx, functions) {
+  if (functions.some((f) => f === undefined || (f.reads_caller ?? []).length > 0)) return "user";
+  if (!ctx.private && !functions.some((f) => f.private || f.auth != null)) return "public";
+  const byRoles = functions.length > 0 && functions.every((f) => !f.private && ROLE_GUARDS.includes(f.auth));
+  return byRoles ? "roles" : "user";
+}
+
+/** The edge manifest of a schema document, with the origin's MWT names (or null). */
+export function edgeManifest(doc, mwt) {
+  const base = doc.base_path;
+  const contexts = {};
+  for (const name of Object.keys(doc.contexts).sort(byCodeUnits)) {
+    const ctx = doc.contexts[name];
+    const functions = ctx.functions.map((f) => doc.functions[f]);
+    const revs = {};
+    for (const f of [...ctx.functions].sort(byCodeUnits)) {
+      if (doc.functions[f]) revs[f] = doc.functions[f].rev;
+    }
+    contexts[name] = {
+      path: `${base}/ctx/${name}/`,
+      params: Object.keys(ctx.params).sort(byCodeUnits),
+      ttl: ctx.cache,
+      scope: contextScope(ctx, functions),
+      revs,
+      content_type: "application/json",
+    };
+  }
+  const names = Object.keys(doc.functions).sort(byCodeUnits);
+  const routes = [];
+  for (const name of names) {
+    const f = doc.functions[name];
+    if (f.kind !== "query" || f.path !== "view" || !f.route || f.cache == null) continue;
+    if (!f.route.methods.includes("GET")) continue;
+    const context = f.context ?? name;
+    if (!contexts[context]) continue;
+    const inPath = routeParams(f.route.path);
+    routes.push({
+      function: name,
+      context,
+      pattern: f.route.path,
+      params: Object.keys(f.args.properties ?? {}).filter((p) => !inPath.includes(p)).sort(byCodeUnits),
+      ttl: f.cache,
+      scope: contexts[context].scope,
+      rev: f.rev,
+      content_type: "text/html",
+    });
+  }
+  const purges = {};
+  for (const name of names) {
+    const f = doc.functions[name];
+    if (!(f.kind === "mutation" || (f.path === "view" && f.route))) continue;
+    const targets = f.affects
+      .map((t) => {
+        if (doc.contexts[t]) return t;
+        const g = doc.functions[t];
+        return g && g.kind === "query" && g.context && doc.contexts[g.context] ? g.context : null;
+      })
+      .filter((t) => t !== null);
+    const affected = [...new Set(targets)].sort(byCodeUnits);
+    purges[name] = {
+      route: f.route ? { pattern: f.route.path, methods: [...new Set(f.route.methods)].sort(byCodeUnits) } : null,
+      contexts: affected,
+      routes: [...new Set(routes.filter((r) => affected.includes(r.context)).map((r) => r.pattern))].sort(byCodeUnits),
+    };
+  }
+  return {
+    format: "mizan-edge-manifest",
+    version: 1,
+    protocol: doc.protocol,
+    base_path: base,
+    credentials: { session_cookie: doc.auth?.session_cookie ?? null, bearer: doc.auth?.bearer ?? false },
+    mwt: mwt ?? null,
+    contexts,
+    routes,
+    purges,
+  };
+}
+
+checks["edge-manifest"] = (v) => same(edgeManifest(v.schema, v.mwt), v.manifest);
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = dirname(fileURLToPath(import.meta.url));
   let passed = 0;

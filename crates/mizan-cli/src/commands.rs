@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
-use mizan_protocol::schema::{Level, SCHEMA_VERSION, SchemaDocument, lint, openapi as to_openapi};
+use mizan_protocol::edge_manifest::{EdgeManifest, MANIFEST_SCHEMA, ManifestError};
+use mizan_protocol::schema::{
+    Diagnostic, Level, SCHEMA_VERSION, SchemaDocument, lint, openapi as to_openapi,
+};
 
 /// Reads and parses a schema document, refusing unknown formats and versions.
 pub(crate) fn read(path: &Path) -> anyhow::Result<SchemaDocument> {
@@ -111,6 +114,106 @@ pub(crate) fn openapi(doc: &SchemaDocument) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&to_openapi(doc))? + "\n")
 }
 
+/// The edge manifest of a document, as pretty JSON. A schema document does not say which
+/// MWT keys the origin signs with, so `mwt` is `null`: the server's own `mizan manifest`
+/// fills it in.
+pub(crate) fn manifest(doc: &SchemaDocument) -> String {
+    EdgeManifest::from_schema(doc, None).to_json_pretty()
+}
+
+/// Checks the edge manifest `text` (read from `name`): its JSON Schema, its format and
+/// version, its consistency (`EdgeManifest::check`), and that it is the manifest `doc`
+/// derives (with the file's own `mwt`). The report and whether it has no errors.
+pub(crate) fn check_manifest(doc: &SchemaDocument, name: &str, text: &str) -> (String, bool) {
+    let diagnostics = manifest_diagnostics(doc, text);
+    let mut out = String::new();
+    for d in &diagnostics {
+        let _ = writeln!(out, "{d}");
+    }
+    let _ = writeln!(out, "mizan check: {name}: {} errors", diagnostics.len());
+    (out, diagnostics.is_empty())
+}
+
+fn manifest_diagnostics(doc: &SchemaDocument, text: &str) -> Vec<Diagnostic> {
+    let error = |rule, message| vec![Diagnostic::error(rule, message, None)];
+    // Not JSON, or another format or version: nothing else is worth saying.
+    let parsed = EdgeManifest::parse(text);
+    let raw: serde_json::Value = match (&parsed, serde_json::from_str(text)) {
+        (
+            Err(
+                e @ (ManifestError::NotJson(_)
+                | ManifestError::Format { .. }
+                | ManifestError::Version { .. }),
+            ),
+            _,
+        ) => return error("manifest-format", e.to_string()),
+        (_, Ok(v)) => v,
+        (_, Err(e)) => return error("manifest-format", e.to_string()),
+    };
+    let schema: serde_json::Value = match serde_json::from_str(MANIFEST_SCHEMA) {
+        Ok(s) => s,
+        Err(e) => return error("manifest-schema", format!("the embedded JSON Schema: {e}")),
+    };
+    let validator = match jsonschema::draft202012::new(&schema) {
+        Ok(v) => v,
+        Err(e) => return error("manifest-schema", format!("the embedded JSON Schema: {e}")),
+    };
+    let mut out: Vec<Diagnostic> = validator
+        .iter_errors(&raw)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() { "/".to_owned() } else { at };
+            Diagnostic::error("manifest-schema", format!("{at}: {e}"), None)
+        })
+        .collect();
+    let manifest = match parsed {
+        Ok(m) => m,
+        Err(e) => {
+            out.push(Diagnostic::error("manifest-format", e.to_string(), None));
+            return out;
+        }
+    };
+    out.extend(manifest.check());
+    let derived = EdgeManifest::from_schema(doc, manifest.mwt.clone());
+    let differ = stale_members(&derived, &manifest);
+    if !differ.is_empty() {
+        out.push(Diagnostic::error(
+            "manifest-stale",
+            format!(
+                "the manifest is not the one the schema document derives ({} differ); regenerate it with `mizan manifest`",
+                differ.join(", ")
+            ),
+            None,
+        ));
+    }
+    out
+}
+
+/// The members (`contexts.todos`, `routes`, …) where two manifests differ.
+fn stale_members(derived: &EdgeManifest, found: &EdgeManifest) -> Vec<String> {
+    let (Ok(a), Ok(b)) = (serde_json::to_value(derived), serde_json::to_value(found)) else {
+        return vec!["everything".to_owned()];
+    };
+    let mut out = Vec::new();
+    for (key, value) in a.as_object().into_iter().flatten() {
+        let other = &b[key];
+        match (value.as_object(), other.as_object()) {
+            (Some(x), Some(y)) if matches!(key.as_str(), "contexts" | "purges") => {
+                let names: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                out.extend(
+                    names
+                        .into_iter()
+                        .filter(|n| x.get(*n) != y.get(*n))
+                        .map(|n| format!("`{key}.{n}`")),
+                );
+            }
+            _ if value != other => out.push(format!("`{key}`")),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +246,64 @@ mod tests {
     fn openapi_of_the_shapes_fixture() {
         let text = openapi(&fixture("shapes.json")).unwrap_or_default();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn manifest_of_the_edge_fixture() {
+        insta::assert_snapshot!(manifest(&fixture("edge.json")));
+    }
+
+    #[test]
+    fn check_accepts_the_derived_manifest() {
+        let doc = fixture("edge.json");
+        let (report, ok) = check_manifest(&doc, "edge-manifest.json", &manifest(&doc));
+        assert!(ok, "{report}");
+        assert_eq!(report, "mizan check: edge-manifest.json: 0 errors\n");
+        // With the MWT names a server fills in, too.
+        let mut json: serde_json::Value = serde_json::from_str(&manifest(&doc)).unwrap();
+        json["mwt"] = serde_json::json!({"cookie": "mizan-mwt", "header": "x-mizan-mwt",
+            "key_ids": ["k1", "k2"], "signing_key_id": "k2", "leeway": 60});
+        let (report, ok) = check_manifest(&doc, "m.json", &json.to_string());
+        assert!(ok, "{report}");
+    }
+
+    #[test]
+    fn check_reports_a_broken_manifest() {
+        let doc = fixture("edge.json");
+        let mut json: serde_json::Value = serde_json::from_str(&manifest(&doc)).unwrap();
+        json["contexts"]["todos"]["scope"] = "roles".into();
+        json["contexts"]["me"]["path"] = "/api/mizan/ctx/you/".into();
+        json["purges"]["add_todo"]["contexts"] = serde_json::json!(["todos", "gone"]);
+        json["routes"][0]["ttl"] = 0.into();
+        json["mwt"] = serde_json::json!({"cookie": "mizan-mwt", "header": "x-mizan-mwt",
+            "key_ids": ["k1"], "signing_key_id": "k2", "leeway": 60});
+        let (report, ok) = check_manifest(&doc, "broken.json", &json.to_string());
+        assert!(!ok);
+        insta::assert_snapshot!(report);
+    }
+
+    #[test]
+    fn check_refuses_other_formats_and_versions() {
+        let doc = fixture("edge.json");
+        let (report, ok) = check_manifest(&doc, "m.json", "{");
+        assert!(!ok);
+        assert!(
+            report.starts_with("error[manifest-format]: the edge manifest is not JSON"),
+            "{report}"
+        );
+        let mut json: serde_json::Value = serde_json::from_str(&manifest(&doc)).unwrap();
+        json["version"] = 2.into();
+        let (report, ok) = check_manifest(&doc, "m.json", &json.to_string());
+        assert!(!ok);
+        assert!(
+            report.contains("error[manifest-format]: edge manifest version 2 is not supported; this reader knows version 1"),
+            "{report}"
+        );
+        // Another schema document's manifest is stale.
+        let other = manifest(&fixture("shapes.json"));
+        let (report, ok) = check_manifest(&doc, "m.json", &other);
+        assert!(!ok);
+        assert!(report.contains("error[manifest-stale]"), "{report}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `mizan`: lint Mizan schema documents, generate TypeScript from them, export OpenAPI.
+//! `mizan`: lint Mizan schema documents, generate TypeScript from them, export OpenAPI and
+//! the edge manifest.
 //!
 //! Your own binary exports the document (`cargo run -- mizan schema --out schema.json`,
 //! see `mizan::cli`); this tool works on the file, whichever backend wrote it.
@@ -12,7 +13,8 @@ use clap::{Parser, Subcommand};
 mod commands;
 mod edge;
 
-/// Lint Mizan schema documents, generate TypeScript from them, export OpenAPI.
+/// Lint Mizan schema documents, generate TypeScript from them, export OpenAPI and the edge
+/// manifest.
 #[derive(Parser)]
 #[command(name = "mizan", version, about)]
 struct Cli {
@@ -22,10 +24,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Lint the function graph of a schema document: exit 1 on errors.
+    /// Lint the function graph of a schema document, and with --manifest an edge manifest
+    /// (its JSON Schema, consistency, and that the document derives it): exit 1 on errors.
     Check {
         /// The schema document (JSON).
         schema: PathBuf,
+        /// An edge manifest (JSON) to check as well.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Print the edge manifest (spec/EDGE_MANIFEST.md) of a schema document, with `mwt`
+    /// null: the MWT key ids are the server's (`<your binary> mizan manifest` fills them).
+    Manifest {
+        /// The schema document (JSON).
+        schema: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Generate TypeScript from a schema document: types.ts and protocol.ts (Stage 1,
     /// framework-free) and, per --target, react.ts, vue.ts or svelte.ts (Stage 2).
@@ -72,12 +87,23 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Check { schema } => {
+        Command::Check { schema, manifest } => {
             let doc = commands::read(&schema)?;
-            let (report, ok) = commands::check(&doc);
+            let (report, mut ok) = commands::check(&doc);
             #[allow(clippy::print_stdout)]
             {
                 print!("{report}");
+            }
+            if let Some(path) = manifest {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let (report, manifest_ok) =
+                    commands::check_manifest(&doc, &path.display().to_string(), &text);
+                #[allow(clippy::print_stdout)]
+                {
+                    print!("{report}");
+                }
+                ok &= manifest_ok;
             }
             Ok(if ok {
                 ExitCode::SUCCESS
@@ -104,6 +130,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Edge(args) => edge::run(args),
+        Command::Manifest { schema, out } => {
+            let doc = commands::read(&schema)?;
+            let text = commands::manifest(&doc);
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                #[allow(clippy::print_stdout)]
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Openapi { schema, out } => {
             let doc = commands::read(&schema)?;
             let text = commands::openapi(&doc)?;

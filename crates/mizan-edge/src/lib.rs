@@ -239,6 +239,7 @@ pub async fn start(config: EdgeConfig) -> Result<RunningEdge, EdgeError> {
         policy: ArcSwapOption::new(policy),
         mwt: config.mwt_keys.clone(),
         secret,
+        user_overrides: std::sync::atomic::AtomicBool::new(false),
     });
     let listener = bind(config.listen).await?;
     let addr = listener.local_addr().map_err(|source| EdgeError::Listen {

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use mizan_protocol::Params;
-use mizan_protocol::edge_manifest::{EdgeManifest, EdgeScope, MANIFEST_FORMAT, MANIFEST_VERSION};
+use mizan_protocol::edge_manifest::{EdgeManifest, EdgeScope};
 use mizan_protocol::invalidation::Invalidation;
 use mizan_protocol::mwt::MwtKeys;
 use percent_encoding::percent_decode_str;
@@ -175,20 +175,8 @@ impl Policy {
     /// # Errors
     /// As [`Policy::load`].
     pub(crate) fn parse(text: &str) -> Result<Self, EdgeError> {
-        let manifest: EdgeManifest =
-            serde_json::from_str(text).map_err(|e| EdgeError::Manifest(e.to_string()))?;
-        if manifest.format != MANIFEST_FORMAT {
-            return Err(EdgeError::Manifest(format!(
-                "format is {:?}, not {MANIFEST_FORMAT:?}",
-                manifest.format
-            )));
-        }
-        if manifest.version != MANIFEST_VERSION {
-            return Err(EdgeError::Manifest(format!(
-                "version {} is not {MANIFEST_VERSION}",
-                manifest.version
-            )));
-        }
+        // Refuses another format or an unknown version before reading anything else.
+        let manifest = EdgeManifest::parse(text).map_err(|e| EdgeError::Manifest(e.to_string()))?;
         let mut contexts_by_path = HashMap::new();
         let mut revs_text = HashMap::new();
         for (name, ctx) in &manifest.contexts {

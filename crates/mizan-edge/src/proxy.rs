@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     pub(crate) mwt: Option<MwtKeys>,
     /// The per-process cache secret.
     pub(crate) secret: [u8; 32],
+    /// Set once a response of a public or role context was filed per user: from then on
+    /// requests with a token look for their own copy first.
+    pub(crate) user_overrides: std::sync::atomic::AtomicBool,
 }
 
 const HOP_BY_HOP: [&str; 9] = [
@@ -912,7 +915,18 @@ impl Shared {
             }
         };
         let credentialed = self.credentialed(policy, &parts.headers);
-        let claims = self.request_claims(policy, &parts.headers);
+        // A public entry ignores the token: verify it only when some response of a
+        // public or role context was filed per user (X-Mizan-Scope: user), or later when
+        // the response needs it.
+        let needs_claims = plan.scope != EdgeScope::Public
+            || self
+                .user_overrides
+                .load(std::sync::atomic::Ordering::Relaxed);
+        let claims = if needs_claims {
+            self.request_claims(policy, &parts.headers)
+        } else {
+            None
+        };
         let request_scope = match plan.scope {
             EdgeScope::Public => None,
             EdgeScope::Roles | EdgeScope::User => match &claims {
@@ -944,11 +958,17 @@ impl Shared {
                 return response;
             }
         }
+        // An expired entry with an ETag is revalidated rather than fetched anew.
+        let mut stale: Option<Arc<Entry>> = None;
         if let Some(slot) = self.store.cache.get(&key).await
             && let Some(entry) = slot.variants.first()
-            && let Some(response) = self.manifest_hit(entry, &parts.headers, head)
         {
-            return response;
+            if let Some(response) = self.manifest_hit(entry, &parts.headers, head) {
+                return response;
+            }
+            if entry.headers.contains_key(header::ETAG) {
+                stale = Some(entry.clone());
+            }
         }
         if head {
             return self
@@ -971,6 +991,18 @@ impl Shared {
         parts.uri = http::Uri::from(forward.clone());
         // One encoding per key: ask for the identity encoding.
         parts.headers.remove(header::ACCEPT_ENCODING);
+        let client_conditional = parts.headers.contains_key(header::IF_NONE_MATCH)
+            || parts.headers.contains_key(header::IF_MODIFIED_SINCE);
+        let revalidating = match &stale {
+            Some(entry) if !client_conditional => {
+                if let Some(etag) = entry.headers.get(header::ETAG) {
+                    parts.headers.insert(header::IF_NONE_MATCH, etag.clone());
+                }
+                inc(&self.metrics.stale_revalidations);
+                Some(entry.clone())
+            }
+            _ => None,
+        };
         let response = match self
             .origins
             .send(
@@ -985,9 +1017,31 @@ impl Shared {
             Err(e) => return origin_failed(&e),
         };
         let (mut head_parts, incoming) = response.into_parts();
+        let mut response_body = body::incoming(incoming);
         let undecodable = self.purge_from_headers(&head_parts.headers);
         if undecodable {
             self.purge_all();
+        }
+        if let Some(entry) = revalidating
+            && head_parts.status == StatusCode::NOT_MODIFIED
+        {
+            // The origin's ETag is a digest of the body: the stored body is the current
+            // one. The 304's fields replace the stored ones; then it is a 200 like any
+            // other (the storage rules below still apply to its headers).
+            inc(&self.metrics.not_modified);
+            let mut merged = entry.headers.clone();
+            for name in head_parts.headers.keys() {
+                if *name == header::CONTENT_LENGTH || *name == header::TRANSFER_ENCODING {
+                    continue;
+                }
+                merged.remove(name);
+                for value in head_parts.headers.get_all(name) {
+                    merged.append(name.clone(), value.clone());
+                }
+            }
+            head_parts.headers = merged;
+            head_parts.status = entry.status;
+            response_body = body::full(entry.body.clone());
         }
         let user_scoped = head_parts
             .headers
@@ -1019,7 +1073,8 @@ impl Shared {
                     // The origin cleared the token without issuing another: the
                     // response was not computed for the request's token.
                     None if head_parts.headers.contains_key(header::SET_COOKIE) => None,
-                    None => claims.clone(),
+                    None if needs_claims => claims.clone(),
+                    None => self.request_claims(policy, &parts.headers),
                 };
                 vouched.map(|c| Some(scope_text(scope, &c)))
             }
@@ -1032,9 +1087,9 @@ impl Shared {
             head_parts
                 .headers
                 .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-            return Response::from_parts(head_parts, body::incoming(incoming));
+            return Response::from_parts(head_parts, response_body);
         };
-        let bytes = match body::read_bounded(body::incoming(incoming), MAX_STORED_BODY).await {
+        let bytes = match body::read_bounded(response_body, MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
             Ok(Read::TooLong(rest)) => {
                 if let Some(leader) = leader {
@@ -1058,8 +1113,16 @@ impl Shared {
                 vary_key: None,
                 stored: Instant::now(),
                 ttl: Duration::from_secs(u64::from(ttl)),
-                keep: Duration::from_secs(u64::from(ttl)),
+                keep: if head_parts.headers.contains_key(header::ETAG) {
+                    Duration::from_secs(u64::from(ttl)) + REVALIDATION_WINDOW
+                } else {
+                    Duration::from_secs(u64::from(ttl))
+                },
             });
+            if store_as == EdgeScope::User && plan.scope != EdgeScope::User {
+                self.user_overrides
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let store_key: Arc<str> = self
                 .storage_key(&plan, store_as, store_scope.as_deref(), &gens)
                 .into();

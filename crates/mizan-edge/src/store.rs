@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -95,7 +95,7 @@ pub(crate) struct Store {
     /// fetched). Stripes keep unrelated invalidations from stopping every store.
     uri_epochs: Box<[AtomicU64]>,
     /// Per context: its counters (`*`, `=name=value`, `!name`, CACHE_KEYING.md §5).
-    tables: Mutex<HashMap<String, HashMap<String, u64>>>,
+    tables: RwLock<HashMap<String, HashMap<String, u64>>>,
 }
 
 /// How many stripes the URI invalidation epochs have.
@@ -153,7 +153,7 @@ impl Store {
             inflight: Mutex::new(HashMap::new()),
             global: AtomicU64::new(0),
             uri_epochs: (0..EPOCH_STRIPES).map(|_| AtomicU64::new(0)).collect(),
-            tables: Mutex::new(HashMap::new()),
+            tables: RwLock::new(HashMap::new()),
         }
     }
 
@@ -194,11 +194,13 @@ impl Store {
     /// Purges everything: every manifest-mode key folds the global generation, and the
     /// RFC 9111 entries are dropped.
     pub(crate) fn purge_all(&self) {
-        self.global.fetch_add(1, Ordering::SeqCst);
-        self.tables
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        {
+            // Under the lock: a reader sees the old global with the old counters or the
+            // new one with the cleared ones, never the old global with cleared counters.
+            let mut tables = self.tables.write().unwrap_or_else(PoisonError::into_inner);
+            self.global.fetch_add(1, Ordering::SeqCst);
+            tables.clear();
+        }
         for epoch in &self.uri_epochs {
             epoch.fetch_add(1, Ordering::SeqCst);
         }
@@ -209,8 +211,8 @@ impl Store {
     /// global one, `*` and, per name in `reads`, each counter named there (already
     /// spelled `=name=value` or `!name`), joined by `.`.
     pub(crate) fn generations(&self, context: &str, reads: &[String]) -> String {
+        let tables = self.tables.read().unwrap_or_else(PoisonError::into_inner);
         let global = self.global.load(Ordering::SeqCst);
-        let tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
         let table = tables.get(context);
         let read = |name: &str| table.and_then(|t| t.get(name)).copied().unwrap_or(0);
         let mut out = format!("{global}.{}", read("*"));
@@ -223,7 +225,7 @@ impl Store {
 
     /// Bumps counters of `context` (`*`, `=name=value`, `!name`).
     pub(crate) fn bump(&self, context: &str, counters: &[String]) {
-        let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tables = self.tables.write().unwrap_or_else(PoisonError::into_inner);
         let total: usize = tables.values().map(HashMap::len).sum();
         if total + counters.len() > MAX_COUNTERS {
             // Dropping counters would let old keys come back; bumping the global

@@ -915,3 +915,61 @@ async fn a_bus_reconnection_purges_everything() {
     assert_eq!(after.edge(), "miss");
     assert_ne!(after.body, first.body);
 }
+
+#[tokio::test]
+async fn an_expired_entry_is_revalidated_with_its_etag() {
+    let s = setup_with(
+        |seen, n| {
+            if seen
+                .headers
+                .get("if-none-match")
+                .is_some_and(|v| v == "\"t1\"")
+            {
+                return reply(
+                    304,
+                    &[
+                        ("etag", "\"t1\""),
+                        ("cache-control", "public, max-age=1"),
+                        ("x-round", &n.to_string()),
+                    ],
+                    "",
+                );
+            }
+            reply(
+                200,
+                &[
+                    ("content-type", "application/json"),
+                    ("cache-control", "public, max-age=1"),
+                    ("etag", "\"t1\""),
+                    ("x-round", &n.to_string()),
+                ],
+                json(n, ""),
+            )
+        },
+        manifest_json(),
+    )
+    .await;
+    let first = s.http.get(TODOS).await;
+    assert_eq!(s.http.get(TODOS).await.edge(), "hit");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let revalidated = s.http.get(TODOS).await;
+    assert_eq!(revalidated.status, 200);
+    assert_eq!(
+        revalidated.body, first.body,
+        "the stored body, not the 304's"
+    );
+    assert_eq!(revalidated.header("x-round"), Some("2"), "the 304's fields");
+    assert_eq!(
+        s.origin.last().headers.get("if-none-match").unwrap(),
+        "\"t1\""
+    );
+    let hit = s.http.get(TODOS).await;
+    assert_eq!(hit.edge(), "hit");
+    assert_eq!(hit.header("x-round"), Some("2"));
+    assert_eq!(s.origin.hits(), 2);
+    assert!(
+        s.edge
+            .metrics_text()
+            .contains("mizan_edge_not_modified_total 1")
+    );
+}

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::Router;
+use mizan_protocol::edge_manifest::{EdgeManifest, EdgeMwt};
 
 use crate::api::{self, Api};
 use crate::auth::IdentityResolver;
@@ -72,6 +73,7 @@ pub struct Builder {
     csrf: Option<crate::auth::Csrf>,
     sessions: Option<crate::auth::Sessions>,
     auth_doc: Option<mizan_protocol::schema::AuthDoc>,
+    edge_mwt: Option<EdgeMwt>,
     base_path: String,
     body_limit: usize,
     upload_limit: usize,
@@ -119,6 +121,7 @@ impl Builder {
         self.csrf = None;
         self.sessions = None;
         self.auth_doc = None;
+        self.edge_mwt = None;
         self
     }
 
@@ -134,6 +137,7 @@ impl Builder {
         self = self.state(resolver.settings.clone());
         self.csrf = Some(resolver.settings.csrf.clone());
         self.auth_doc = Some(auth.describe());
+        self.edge_mwt = auth.mwt.as_ref().map(EdgeMwt::from_keys);
         self.sessions = auth.sessions.map(|(sessions, _)| sessions);
         self.resolver = Some(Arc::new(resolver));
         self
@@ -285,6 +289,11 @@ impl Builder {
         (doc, diagnostics)
     }
 
+    /// The MWT names and key ids an edge manifest names, with [`Auth::mwt`](crate::auth::Auth::mwt).
+    pub(crate) fn edge_mwt(&self) -> Option<EdgeMwt> {
+        self.edge_mwt.clone()
+    }
+
     /// The first state a served function takes and nobody added.
     fn missing_state(&self, defs: &[&'static FunctionDef]) -> Option<BuildError> {
         defs.iter().find_map(|d| {
@@ -372,6 +381,7 @@ impl Builder {
                 sink,
                 cache,
                 ws: self.ws,
+                edge_mwt: self.edge_mwt,
             }),
         })
     }
@@ -426,6 +436,7 @@ impl Mizan {
             csrf: None,
             sessions: None,
             auth_doc: None,
+            edge_mwt: None,
             base_path: crate::DEFAULT_BASE_PATH.to_owned(),
             body_limit: crate::DEFAULT_BODY_LIMIT,
             upload_limit: crate::DEFAULT_UPLOAD_LIMIT,
@@ -449,6 +460,14 @@ impl Mizan {
     /// The schema document.
     pub fn schema(&self) -> &SchemaDocument {
         &self.shared.registry.document
+    }
+
+    /// The edge manifest (spec/EDGE_MANIFEST.md): the cache policy of a `mizan edge` (or any
+    /// proxy that reads it) in front of this API, derived from the schema document and, with
+    /// [`Auth::mwt`](crate::auth::Auth::mwt), the MWT cookie, header and key ids (never the
+    /// secrets).
+    pub fn edge_manifest(&self) -> EdgeManifest {
+        EdgeManifest::from_schema(self.schema(), self.shared.edge_mwt.clone())
     }
 
     /// What the origin cache did per cached context since start-up: hits, misses, stores,

@@ -8,11 +8,15 @@
 //! // … build and serve as usual
 //! ```
 //!
-//! Commands: `mizan schema [--out FILE]`, `mizan openapi [--out FILE]`, `mizan check`.
+//! Commands: `mizan schema [--out FILE]`, `mizan openapi [--out FILE]`, `mizan manifest
+//! [--out FILE]` (the edge manifest, spec/EDGE_MANIFEST.md), `mizan check` (the lint of the
+//! function graph and the consistency checks of the edge manifest).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
+
+use mizan_protocol::edge_manifest::EdgeManifest;
 
 use crate::builder::Builder;
 use crate::schema::{Level, openapi};
@@ -39,7 +43,12 @@ pub fn run(builder: &Builder, args: &[String]) -> i32 {
     let text = match args.first().map(String::as_str) {
         Some("schema") => serde_json::to_string_pretty(&doc),
         Some("openapi") => serde_json::to_string_pretty(&openapi(&doc)),
+        Some("manifest") => {
+            serde_json::to_string_pretty(&EdgeManifest::from_schema(&doc, builder.edge_mwt()))
+        }
         Some("check") if out.is_none() => {
+            let mut diagnostics = diagnostics;
+            diagnostics.extend(EdgeManifest::from_schema(&doc, builder.edge_mwt()).check());
             for d in &diagnostics {
                 println!("{d}");
             }
@@ -79,7 +88,7 @@ pub fn run(builder: &Builder, args: &[String]) -> i32 {
 
 fn usage() -> i32 {
     eprintln!(
-        "usage: <your binary> mizan (schema|openapi) [--out FILE]\n       <your binary> mizan check"
+        "usage: <your binary> mizan (schema|openapi|manifest) [--out FILE]\n       <your binary> mizan check"
     );
     2
 }

@@ -56,6 +56,8 @@ pub(crate) struct CtxEntry {
     pub(crate) cache_control: HeaderValue,
     /// `Cache-Control` of a response that turned out to depend on the caller.
     pub(crate) private_cache_control: HeaderValue,
+    /// A function is private or guarded: responses are per caller.
+    pub(crate) private: bool,
 }
 
 pub(crate) struct Registry {
@@ -155,6 +157,7 @@ impl Registry {
                         .unwrap_or(HeaderValue::from_static("no-cache")),
                     private_cache_control: HeaderValue::from_str(&private)
                         .unwrap_or(HeaderValue::from_static("private, no-cache")),
+                    private: c.private,
                 };
                 (name.clone(), entry)
             })

@@ -111,11 +111,14 @@ async fn fetch(
         }
         None => Served::Fresh(compute(shared, ctx, cx, args).await?),
     };
-    let (body, tag, cache_control) = match served {
+    let (body, tag, cache_control, per_user) = match served {
+        // An origin-cache entry of a private context is one caller's, and does not record
+        // whether a function read the caller: it is sent as one user's.
         Served::Hit(stored) => (
             stored.body.clone(),
             stored.etag.clone(),
             ctx.cache_control.clone(),
+            ctx.private,
         ),
         Served::Fresh(computed) => {
             if let Some(value) = invalidation::encode_header(&computed.added) {
@@ -134,7 +137,7 @@ async fn fetch(
                 ctx.cache_control.clone()
             };
             let tag = etag(&computed.body);
-            (computed.body, tag, cache_control)
+            (computed.body, tag, cache_control, computed.reads_caller)
         }
     };
     let mut response = if not_modified(cx.request_headers(), &tag) {
@@ -145,6 +148,10 @@ async fn fetch(
     let h = response.headers_mut();
     h.insert(ETAG, tag);
     h.insert(CACHE_CONTROL, cache_control);
+    if per_user {
+        // An edge never files this response under a public or role scope (PROTOCOL.md §5.2).
+        h.insert(SCOPE_HEADER.clone(), HeaderValue::from_static("user"));
+    }
     Ok(response)
 }
 
@@ -230,6 +237,10 @@ fn assemble(outputs: &[(&str, Vec<u8>)]) -> Vec<u8> {
     bytes.push(b'}');
     bytes
 }
+
+/// `X-Mizan-Scope: user`: a function read the caller while answering (spec/EDGE_MANIFEST.md).
+pub(crate) static SCOPE_HEADER: http::HeaderName =
+    http::HeaderName::from_static(mizan_protocol::edge_manifest::SCOPE_HEADER);
 
 fn json_response(body: Bytes) -> Response {
     let mut r = Response::new(Body::from(body));

@@ -67,6 +67,12 @@ pub(crate) async fn respond(shared: &Shared, entry: &FnEntry, output: Output, cx
                 || cx.any_read_caller()
             {
                 make_private(entry.def.name, h);
+                if cx.any_read_caller() {
+                    h.insert(
+                        super::ctx::SCOPE_HEADER.clone(),
+                        HeaderValue::from_static("user"),
+                    );
+                }
             }
             response
         }

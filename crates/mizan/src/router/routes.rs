@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     /// The WebSocket channel, when [`Builder::websocket`](crate::Builder::websocket)
     /// turned it on.
     pub(crate) ws: Option<Arc<crate::ws::Hub>>,
+    /// The MWT names and key ids for the edge manifest, with `Auth::mwt`.
+    pub(crate) edge_mwt: Option<mizan_protocol::edge_manifest::EdgeMwt>,
 }
 
 pub(crate) fn build(shared: &Arc<Shared>) -> Router {

@@ -111,6 +111,11 @@ pub(crate) async fn private_isolation(app: &App) {
             Some("private, max-age=30"),
             "a hit stays private"
         );
+        assert_eq!(
+            ann2.header("x-mizan-scope"),
+            Some("user"),
+            "an edge files a caller's entry under that caller only"
+        );
         assert_eq!(bob2.json()["mine"]["who"], "bob");
         assert_eq!(anon.json()["mine"]["who"], json!(null));
     }
@@ -124,6 +129,13 @@ pub(crate) async fn guards_first(app: &App) {
         warm,
         "a hit for staff"
     );
+    // The entry does not record whether a function read the caller: a hit of a private
+    // context is sent as one user's (X-Mizan-Scope), so an edge never files it per role.
+    let hit = app.get("staff/", "staff").await;
+    assert_eq!(hit.header("x-mizan-scope"), Some("user"));
+    let public = app.get("list/", "").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_eq!(app.get("list/", "").await.header("x-mizan-scope"), None);
     let user = app.get("staff/", "ann").await;
     assert_eq!(user.status, StatusCode::FORBIDDEN);
     assert_eq!(user.code(), "forbidden");

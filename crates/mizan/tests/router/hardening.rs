@@ -521,3 +521,142 @@ fn a_read_only_page_is_not_linted_as_a_mutation() {
         .inspect();
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
 }
+
+#[tokio::test]
+async fn a_response_that_read_the_caller_says_so_to_the_edge() {
+    let app = app();
+    // Read at run time: 200 and 304 both carry `X-Mizan-Scope: user`.
+    let r = send(
+        &app,
+        Request::get("/api/mizan/ctx/leaky/")
+            .header("authorization", bearer("user"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(r.header("x-mizan-scope"), Some("user"));
+    let etag = r.header("etag").expect("an ETag").to_owned();
+    let again = send(
+        &app,
+        Request::get("/api/mizan/ctx/leaky/")
+            .header("authorization", bearer("user"))
+            .header("if-none-match", etag)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("x-mizan-scope"), Some("user"));
+    assert_eq!(
+        get(&app, "/api/mizan/ctx/leaky/")
+            .await
+            .header("x-mizan-scope"),
+        Some("user"),
+        "anonymous: still read"
+    );
+    // A private context whose function reads the identity.
+    let me = get(&app, "/api/mizan/ctx/me/").await;
+    assert_eq!(me.header("x-mizan-scope"), Some("user"));
+    // Nothing read: no header, public or guarded alike.
+    let maps = get(&app, "/api/mizan/ctx/maps/").await;
+    assert_eq!(maps.status, StatusCode::OK);
+    assert_eq!(maps.header("x-mizan-scope"), None);
+    let admin = send(
+        &app,
+        Request::get("/api/mizan/ctx/admin/")
+            .header("authorization", bearer("staff"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert_eq!(admin.header("x-mizan-scope"), None, "a guard is not a read");
+    // The view path: a page that read the caller says so; a guarded one that did not, not.
+    assert_eq!(
+        get(&app, "/hello").await.header("x-mizan-scope"),
+        Some("user")
+    );
+    let secret = send(
+        &app,
+        Request::get("/secret/7")
+            .header("authorization", bearer("user"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(secret.status, StatusCode::OK);
+    assert_eq!(secret.header("x-mizan-scope"), None);
+}
+
+#[test]
+fn the_edge_manifest_of_the_test_api() {
+    let mizan = builder().build().expect("the test graph is valid");
+    let manifest = mizan.edge_manifest();
+    assert_eq!(manifest.check(), vec![]);
+    let schema: Value =
+        serde_json::from_str(mizan::protocol::edge_manifest::MANIFEST_SCHEMA).expect("JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid schema");
+    let json = serde_json::to_value(&manifest).expect("serializable");
+    let problems: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    use mizan::protocol::edge_manifest::EdgeScope;
+    let scope = |name: &str| manifest.contexts[name].scope;
+    assert_eq!(scope("maps"), EdgeScope::Public);
+    assert_eq!(scope("admin"), EdgeScope::Roles);
+    assert_eq!(scope("me"), EdgeScope::User);
+    assert_eq!(scope("leaky"), EdgeScope::User, "found reading the caller");
+    assert_eq!(manifest.contexts["todos"].path, "/api/mizan/ctx/todos/");
+    assert_eq!(manifest.mwt, None, "no Auth, no MWT");
+    assert!(manifest.purges.contains_key("add_todo"));
+    assert!(manifest.purges["toggle"].route.is_some());
+}
+
+#[test]
+fn the_edge_manifest_names_the_mwt_keys_of_auth() {
+    let keys = mizan::auth::MwtKeys::new("k2", [7u8; 32])
+        .and_then(|k| k.with_key("k1", [9u8; 32]))
+        .expect("keys");
+    let mizan = builder()
+        .auth(mizan::auth::Auth::new().mwt(keys))
+        .build()
+        .expect("the test graph is valid");
+    let manifest = mizan.edge_manifest();
+    let mwt = manifest.mwt.as_ref().expect("the MWT names");
+    assert_eq!(mwt.key_ids, ["k1", "k2"]);
+    assert_eq!(mwt.signing_key_id, "k2");
+    assert_eq!(mwt.cookie, "mizan-mwt");
+    assert_eq!(mwt.header, "x-mizan-mwt");
+    assert_eq!(mwt.leeway, 60);
+    assert_eq!(
+        manifest.credentials,
+        mizan::protocol::edge_manifest::EdgeCredentials {
+            session_cookie: None,
+            bearer: false
+        }
+    );
+    assert!(
+        !serde_json::to_string(&manifest)
+            .expect("JSON")
+            .contains("0707")
+    );
+}
+
+#[test]
+fn mizan_manifest_writes_the_edge_manifest_and_check_checks_it() {
+    let out = std::env::temp_dir().join(format!("mizan-manifest-{}.json", std::process::id()));
+    let path = out.to_string_lossy().into_owned();
+    let args = ["manifest".to_owned(), "--out".to_owned(), path];
+    assert_eq!(mizan::cli::run(&builder(), &args), 0);
+    let text = std::fs::read_to_string(&out).expect("written");
+    let _ = std::fs::remove_file(&out);
+    let manifest = mizan::protocol::edge_manifest::EdgeManifest::parse(&text).expect("a manifest");
+    assert_eq!(
+        manifest,
+        builder().build().expect("valid").edge_manifest(),
+        "the command writes what the built API describes"
+    );
+    assert_eq!(mizan::cli::run(&builder(), &["check".to_owned()]), 0);
+}

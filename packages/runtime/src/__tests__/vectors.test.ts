@@ -87,8 +87,9 @@ for (const name of files) {
   // cache-key.json (packages/protocol). Nor is parsing WebSocket client messages: the
   // server's (crates/mizan ws::message tests and spec/vectors/reference.mjs run
   // ws-messages.json); the SSR socket's frames and page data are @mizan/ssr-worker's and
-  // mizan-ssr's.
-  if (["mwt", "cache-key", "ws-messages", "ssr-frame", "page-data"].includes(file.feature)) continue;
+  // mizan-ssr's. The edge manifest is derived by servers and CLIs (mizan-protocol) and read
+  // by the edge; the reference derives it too (edge-manifest.json).
+  if (["mwt", "cache-key", "ws-messages", "ssr-frame", "page-data", "edge-manifest"].includes(file.feature)) continue;
   describe(name, () => {
     it("has a known feature", () => expect(Object.keys(checks)).toContain(file.feature));
     for (const v of file.vectors) it(v.description, () => checks[file.feature]!(v));
