@@ -566,6 +566,10 @@ struct Tally {
     sent: u64,
     ok: u64,
     hits: u64,
+    /// Bodies of the presented MWT's identity rather than the session's or bearer's: the
+    /// token is the scope (MWT.md §6.4), so a client holding another user's valid token
+    /// sees that user's cached copies, as the token's holder may.
+    token_scope: u64,
     leaks: Vec<String>,
     misdirected: Vec<String>,
     server_errors: Vec<String>,
@@ -616,7 +620,11 @@ fn check(
         ));
         return;
     }
-    let mut entitled = vec![world.who(&ctx, case.user)];
+    let own = world.who(&ctx, case.user);
+    if who != own {
+        tally.token_scope += 1;
+    }
+    let mut entitled = vec![own];
     if let Some(claims) = &case.claims {
         entitled.push(World::who_of_claims(&ctx, claims));
     }
@@ -708,6 +716,7 @@ async fn no_response_reaches_a_client_it_was_not_meant_for() {
         total.sent += t.sent;
         total.ok += t.ok;
         total.hits += t.hits;
+        total.token_scope += t.token_scope;
         total.leaks.extend(t.leaks);
         total.misdirected.extend(t.misdirected);
         total.server_errors.extend(t.server_errors);
@@ -718,7 +727,7 @@ async fn no_response_reaches_a_client_it_was_not_meant_for() {
     let elapsed = started.elapsed();
     let served = world.served.load(Ordering::Relaxed);
     eprintln!(
-        "leak test: {} requests in {:.1} s, statuses {:?}; {} hits ({:.1} % of requests), origin served {} ({:.1} %); {} leaks, {} misdirected, {} server errors",
+        "leak test: {} requests in {:.1} s, statuses {:?}; {} hits ({:.1} % of requests), origin served {} ({:.1} %); {} bodies of the presented token's identity; {} leaks, {} misdirected, {} server errors",
         total.sent,
         elapsed.as_secs_f64(),
         total.statuses,
@@ -726,6 +735,7 @@ async fn no_response_reaches_a_client_it_was_not_meant_for() {
         100.0 * total.hits as f64 / total.sent as f64,
         served,
         100.0 * served as f64 / total.sent as f64,
+        total.token_scope,
         total.leaks.len(),
         total.misdirected.len(),
         total.server_errors.len(),
