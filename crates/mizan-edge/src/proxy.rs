@@ -825,8 +825,21 @@ impl Shared {
         let _ = self.purge_from_headers(&head.headers);
         let now = SystemTime::now();
         if head.status == StatusCode::NOT_MODIFIED {
+            // A 304 without validators answers the one validator this revalidation sent
+            // (the stored entry's), so it refers to that entry (RFC 9111 §4.3.4 leaves it
+            // unselected; every browser cache applies it, and refetching costs a round trip).
+            let mut not_modified = normalized(&head);
+            if !not_modified.headers.contains_key(header::ETAG)
+                && !not_modified.headers.contains_key(header::LAST_MODIFIED)
+            {
+                for name in [header::ETAG, header::LAST_MODIFIED] {
+                    if let Some(value) = entry.headers.get(&name) {
+                        not_modified.headers.insert(name, value.clone());
+                    }
+                }
+            }
             if let AfterResponse::NotModified(policy, merged) =
-                old_policy.after_response(&revalidation, &normalized(&head), now)
+                old_policy.after_response(&revalidation, &not_modified, now)
             {
                 inc(&self.metrics.not_modified);
                 let stored = self.generic_entry(

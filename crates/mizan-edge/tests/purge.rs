@@ -6,7 +6,10 @@
 //!   route's response), and the next GET must reach the origin and show the new version, in
 //!   every trial; public and per-user (MWT) contexts alternate;
 //! - one purge covering 10,000 cached entries: the p99 of 200 purges (the mutation's round
-//!   trip through the edge, origin included) stays under 5 ms.
+//!   trip through the edge, origin included) stays within 5 ms of the p99 of the same round
+//!   trip for a mutation that purges nothing, measured interleaved with it (so a loaded
+//!   machine slows both alike). A purge that walked the entries would not: it is a counter
+//!   bump. The absolute figure is printed; benches/ measures throughput.
 
 mod edgetest_support;
 
@@ -118,10 +121,18 @@ async fn handle(origin: Arc<Origin>, request: Request<Incoming>) -> http::Respon
             body,
         );
     }
-    // `/call/clear_big`: invalidates the whole `big` context (10,000 entries).
-    if path == "/api/mizan/call/clear_big" && request.method() == Method::POST {
+    // `/call/clear_big`: invalidates the whole `big` context (10,000 entries); `/call/noop`
+    // invalidates nothing (the baseline round trip).
+    let clears = match path.as_str() {
+        "/api/mizan/call/clear_big" => Some(json!(["big"])),
+        "/api/mizan/call/noop" => Some(json!([])),
+        _ => None,
+    };
+    if let Some(invalidate) = clears
+        && request.method() == Method::POST
+    {
         origin.mutations.fetch_add(1, Ordering::Relaxed);
-        let body = json!({"result": null, "invalidate": ["big"]}).to_string();
+        let body = json!({"result": null, "invalidate": invalidate}).to_string();
         return respond(
             StatusCode::OK,
             &[
@@ -204,6 +215,7 @@ fn manifest() -> EdgeManifest {
         purges: BTreeMap::from([
             ("touch".to_owned(), purge(None, &["list", "mine"])),
             ("clear_big".to_owned(), purge(None, &["big"])),
+            ("noop".to_owned(), purge(None, &[])),
             (
                 "touch_view".to_owned(),
                 purge(
@@ -331,7 +343,7 @@ async fn every_purge_turns_the_next_get_into_a_miss() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn purging_a_context_of_10000_entries_takes_under_5_ms_at_p99() {
+async fn purging_a_context_of_10000_entries_adds_under_5_ms_at_p99() {
     let _serial = SERIAL.lock().await;
     const ENTRIES: i64 = 10_000;
     const PURGES: usize = 200;
@@ -376,7 +388,12 @@ async fn purging_a_context_of_10000_entries_takes_under_5_ms_at_p99() {
     }
 
     let mut times = Vec::with_capacity(PURGES);
+    let mut baseline = Vec::with_capacity(PURGES);
     for round in 0..PURGES {
+        let started = Instant::now();
+        let status = post(&http, format!("{base}/api/mizan/call/noop"), "{}".into()).await;
+        baseline.push(started.elapsed());
+        assert!(status.is_success());
         let started = Instant::now();
         let status = post(
             &http,
@@ -411,12 +428,22 @@ async fn purging_a_context_of_10000_entries_takes_under_5_ms_at_p99() {
         }
     }
     times.sort();
-    let p = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+    baseline.sort();
+    let p = |times: &[Duration], q: f64| {
+        times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1)]
+    };
     eprintln!(
-        "purge of one context over {ENTRIES} entries, {PURGES} purges (mutation round trip through the edge): p50 {:?}, p99 {:?}, max {:?}",
-        p(0.50),
-        p(0.99),
-        times[times.len() - 1]
+        "purge of one context over {ENTRIES} entries, {PURGES} purges (mutation round trip through the edge): p50 {:?}, p99 {:?}, max {:?}; a mutation purging nothing: p50 {:?}, p99 {:?}",
+        p(&times, 0.50),
+        p(&times, 0.99),
+        times[times.len() - 1],
+        p(&baseline, 0.50),
+        p(&baseline, 0.99),
     );
-    assert!(p(0.99) <= Duration::from_millis(5), "p99 {:?}", p(0.99));
+    assert!(
+        p(&times, 0.99) <= p(&baseline, 0.99) + Duration::from_millis(5),
+        "p99 {:?} against {:?} for a mutation that purges nothing",
+        p(&times, 0.99),
+        p(&baseline, 0.99)
+    );
 }

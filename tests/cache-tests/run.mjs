@@ -1,10 +1,10 @@
-// Runs the http-tests cache-tests suite (npm `http-cache-tests`, pinned in package.json) against
+// Runs the http-tests cache-tests suite (npm `http-cache-tests`, pinned in tests/cache-tests/) against
 // a caching proxy that is already running in front of the suite's own origin server, writes the
 // raw results as JSON, prints a score table per suite and exits non-zero when a required test of
 // the security subset does not pass. Started by `scripts/cache-tests`, which starts the origin
 // and the proxy; usable alone:
 //
-//   node scripts/cache-tests.mjs --base=http://127.0.0.1:8080 [--out=results.json]
+//   node tests/cache-tests/run.mjs --base=http://127.0.0.1:8080 [--out=results.json]
 //        [--name=mizan-edge] [--id=test-id]
 //
 // `--id` runs one test and prints the requests and responses as the suite's CLI does.
@@ -12,8 +12,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const suiteDir = path.join(root, 'node_modules', 'http-cache-tests')
+const here = path.dirname(fileURLToPath(import.meta.url))
+const suiteDir = path.join(here, 'node_modules', 'http-cache-tests')
 
 // The suites whose required tests guard against serving a response to someone it was not meant
 // for, or serving it after it changed: a failure there is a security or correctness bug in the
@@ -31,7 +31,7 @@ function parseArgs (argv) {
     args[m[1]] = m[2]
   }
   if (!args.base) {
-    console.error('usage: node scripts/cache-tests.mjs --base=http://HOST:PORT [--out=FILE] [--name=NAME] [--id=TEST]')
+    console.error('usage: node tests/cache-tests/run.mjs --base=http://HOST:PORT [--out=FILE] [--name=NAME] [--id=TEST]')
     process.exit(2)
   }
   args.base = args.base.replace(/\/+$/, '')
@@ -58,7 +58,7 @@ function classify (display, suites, id, results, honorDependencies = true) {
 async function main () {
   const args = parseArgs(process.argv.slice(2))
   if (!fs.existsSync(suiteDir)) {
-    console.error('node_modules/http-cache-tests is missing: run npm ci')
+    console.error('tests/cache-tests/node_modules/http-cache-tests is missing: scripts/cache-tests installs it')
     process.exit(2)
   }
   const { runTests, getResults } = await import(path.join(suiteDir, 'client/runner.mjs'))
