@@ -111,7 +111,7 @@ mod tests {
     use bytes::Bytes;
 
     fn stored(size: usize) -> Arc<Stored> {
-        Arc::new(Stored::new(Bytes::from(vec![b'x'; size])))
+        Arc::new(Stored::new(Bytes::from(vec![b'x'; size]), false))
     }
 
     #[test]

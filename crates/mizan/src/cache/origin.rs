@@ -102,14 +102,14 @@ impl OriginCache {
     /// Serves an instance of `context` (`query` canonical) for `caller`: from the cache,
     /// or by `compute` — run once for concurrent misses of one key. `shareable` gives the
     /// body to store when the result may be served to everyone of the entry's scope (its
-    /// flag: the scope is one caller's).
+    /// flag: the scope is one caller's), with whether a function read the caller.
     pub(crate) async fn serve<T, E, F, Fut>(
         &self,
         context: &str,
         query: &str,
         caller: Option<&Identity>,
         compute: F,
-        shareable: impl Fn(&T, bool) -> Option<Bytes>,
+        shareable: impl Fn(&T, bool) -> Option<(Bytes, bool)>,
     ) -> Result<Served<T>, E>
     where
         F: FnOnce() -> Fut,
@@ -151,11 +151,11 @@ impl OriginCache {
                 let result = compute().await;
                 let body = result.as_ref().ok().and_then(|t| shareable(t, private));
                 mine = Some(result);
-                let Some(body) = body else {
+                let Some((body, read_caller)) = body else {
                     cached.counters.record(context, Event::Uncacheable);
                     return None;
                 };
-                let stored = Arc::new(Stored::new(body));
+                let stored = Arc::new(Stored::new(body, read_caller));
                 if self.put(plan, &key, &fields, &gens, &stored).await {
                     cached.counters.record(context, Event::Store);
                 }

@@ -1,4 +1,4 @@
-//! A cached context response: its body and its ETag.
+//! A cached context response: its body, its ETag, and whether a function read the caller.
 
 use bytes::Bytes;
 use http::HeaderValue;
@@ -11,22 +11,34 @@ pub(crate) struct Stored {
     /// The strong ETag, `"` + 32 hex digits + `"`.
     pub(crate) etag: HeaderValue,
     pub(crate) body: Bytes,
+    /// A function read the caller (its identity) while answering: an entry of a private
+    /// context is then one user's answer, and a hit says so (`X-Mizan-Scope: user`).
+    pub(crate) read_caller: bool,
 }
 
+/// The mark before the ETag's digits of an entry whose functions did not read the caller.
+/// An entry without it (also one written before the mark existed) counts as read.
+const NOT_READ: u8 = b'n';
+
 impl Stored {
-    pub(crate) fn new(body: Bytes) -> Self {
+    pub(crate) fn new(body: Bytes, read_caller: bool) -> Self {
         Self {
             etag: etag(&body),
             body,
+            read_caller,
         }
     }
 
-    /// The bytes a shared store keeps: the ETag's 32 hex digits, then the body.
+    /// The bytes a shared store keeps: `n` when no function read the caller, the ETag's
+    /// 32 hex digits, then the body.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let tag = self.etag.as_bytes();
         let digits = tag.get(1..tag.len().saturating_sub(1)).unwrap_or_default();
-        let mut out = Vec::with_capacity(digits.len() + self.body.len());
+        let mut out = Vec::with_capacity(1 + digits.len() + self.body.len());
+        if !self.read_caller {
+            out.push(NOT_READ);
+        }
         out.extend_from_slice(digits);
         out.extend_from_slice(&self.body);
         out
@@ -35,6 +47,10 @@ impl Stored {
     /// Reads [`to_bytes`](Self::to_bytes) back; `None` for anything else (a miss).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (read_caller, bytes) = match bytes.split_first() {
+            Some((&NOT_READ, rest)) => (false, rest),
+            _ => (true, bytes),
+        };
         let (digits, body) = bytes.split_at_checked(32)?;
         if !digits.iter().all(|b| b.is_ascii_hexdigit()) {
             return None;
@@ -46,6 +62,7 @@ impl Stored {
         Some(Self {
             etag: HeaderValue::from_bytes(&tag).ok()?,
             body: Bytes::copy_from_slice(body),
+            read_caller,
         })
     }
 }

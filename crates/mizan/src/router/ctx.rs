@@ -112,13 +112,13 @@ async fn fetch(
         None => Served::Fresh(compute(shared, ctx, cx, args).await?),
     };
     let (body, tag, cache_control, per_user) = match served {
-        // An origin-cache entry of a private context is one caller's, and does not record
-        // whether a function read the caller: it is sent as one user's.
+        // An origin-cache entry records whether a function read the caller (only entries
+        // of private contexts can have).
         Served::Hit(stored) => (
             stored.body.clone(),
             stored.etag.clone(),
             ctx.cache_control.clone(),
-            ctx.private,
+            ctx.private && stored.read_caller,
         ),
         Served::Fresh(computed) => {
             if let Some(value) = invalidation::encode_header(&computed.added) {
@@ -169,17 +169,18 @@ struct Computed {
 }
 
 impl Computed {
-    /// The body the origin cache may keep for everyone of the entry's scope: never one
-    /// that invalidates or signs in or out (it sets cookies); under a public scope only
-    /// if no function read the caller; under a caller's scope only if none read the
-    /// request beyond the identity.
-    fn shareable(&self, private: bool) -> Option<Bytes> {
+    /// The body the origin cache may keep for everyone of the entry's scope, with whether
+    /// a function read the caller: never one that invalidates or signs in or out (it sets
+    /// cookies); under a public scope only if no function read the caller; under a
+    /// caller's scope only if none read the request beyond the identity.
+    fn shareable(&self, private: bool) -> Option<(Bytes, bool)> {
         let read = if private {
             self.read_request
         } else {
             self.reads_caller
         };
-        (self.added.is_empty() && !self.auth_event && !read).then(|| self.body.clone())
+        (self.added.is_empty() && !self.auth_event && !read)
+            .then(|| (self.body.clone(), self.reads_caller))
     }
 }
 
