@@ -66,3 +66,25 @@ impl Stored {
         })
     }
 }
+
+#[cfg(all(test, feature = "redis"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bytes_keep_the_body_the_etag_and_whether_the_caller_was_read() {
+        for read_caller in [false, true] {
+            let stored = Stored::new(Bytes::from_static(b"{\"a\":1}"), read_caller);
+            let back = Stored::from_bytes(&stored.to_bytes()).expect("an entry");
+            assert_eq!(back.body, stored.body);
+            assert_eq!(back.etag, stored.etag);
+            assert_eq!(back.read_caller, read_caller);
+        }
+        // An entry written before the mark existed: digits first, counted as read.
+        let legacy = [b"0123456789abcdef0123456789abcdef".as_slice(), b"{}"].concat();
+        let back = Stored::from_bytes(&legacy).expect("an entry");
+        assert!(back.read_caller);
+        assert_eq!(&back.body[..], b"{}");
+        assert!(Stored::from_bytes(b"nshort").is_none());
+    }
+}
