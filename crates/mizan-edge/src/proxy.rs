@@ -121,6 +121,15 @@ fn sanitize_response(headers: &mut HeaderMap) {
     add_via(headers);
 }
 
+/// The origin's response as the client gets it: cleaned of what the edge never passes on,
+/// and tagged with what the edge did (`X-Mizan-Edge: miss` or `pass`).
+fn to_client(mut head: http::response::Parts, body: Body, how: &'static str) -> Response<Body> {
+    sanitize_response(&mut head.headers);
+    head.headers
+        .insert("x-mizan-edge", HeaderValue::from_static(how));
+    Response::from_parts(head, body)
+}
+
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let text = serde_json::json!({ "error": code, "message": message }).to_string();
     let mut response = Response::new(body::full(text));
@@ -373,7 +382,7 @@ impl Shared {
             Ok(response) => response,
             Err(e) => return origin_failed(&e),
         };
-        let (mut head, incoming) = response.into_parts();
+        let (head, incoming) = response.into_parts();
         let mut body = body::incoming(incoming);
         let undecodable = self.purge_from_headers(&head.headers);
         let policy = self.policy.load_full();
@@ -415,10 +424,7 @@ impl Shared {
             self.invalidate_uris(&parts.headers, &path_and_query, &head.headers)
                 .await;
         }
-        sanitize_response(&mut head.headers);
-        head.headers
-            .insert("x-mizan-edge", HeaderValue::from_static("pass"));
-        Response::from_parts(head, body)
+        to_client(head, body, "pass")
     }
 
     /// Applies the response's `X-Mizan-Invalidate`; `true` when a value did not decode
@@ -612,6 +618,24 @@ impl Shared {
     }
 
     /// Fetches from the origin in RFC 9111 mode and stores what is storable.
+    /// Sends a request without a body to an origin: its response, or the answer to give
+    /// when no origin answered.
+    async fn send_bodiless(
+        &self,
+        parts: &http::request::Parts,
+        path_and_query: &PathAndQuery,
+    ) -> Result<Response<Incoming>, Response<Body>> {
+        self.origins
+            .send(
+                parts,
+                path_and_query,
+                OutBody::Replayable(Bytes::new()),
+                &self.metrics,
+            )
+            .await
+            .map_err(|e| origin_failed(&e))
+    }
+
     async fn generic_fetch(
         &self,
         key: &Arc<str>,
@@ -625,20 +649,11 @@ impl Shared {
         for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
             forwarded.headers.remove(name);
         }
-        let response = match self
-            .origins
-            .send(
-                &forwarded,
-                &path_and_query,
-                OutBody::Replayable(Bytes::new()),
-                &self.metrics,
-            )
-            .await
-        {
+        let response = match self.send_bodiless(&forwarded, &path_and_query).await {
             Ok(response) => response,
-            Err(e) => return origin_failed(&e),
+            Err(failed) => return failed,
         };
-        let (mut head, incoming) = response.into_parts();
+        let (head, incoming) = response.into_parts();
         // Generic mode: there is no manifest entry an invalidation could name.
         let _ = self.purge_from_headers(&head.headers);
         let response_time = SystemTime::now();
@@ -662,10 +677,7 @@ impl Shared {
             if let Some(leader) = leader {
                 leader.finish(None);
             }
-            sanitize_response(&mut head.headers);
-            head.headers
-                .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-            return Response::from_parts(head, body::incoming(incoming));
+            return to_client(head, body::incoming(incoming), "miss");
         }
         let bytes = match body::read_bounded(body::incoming(incoming), MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
@@ -673,8 +685,7 @@ impl Shared {
                 if let Some(leader) = leader {
                     leader.finish(None);
                 }
-                sanitize_response(&mut head.headers);
-                return Response::from_parts(head, rest);
+                return to_client(head, rest, "miss");
             }
             Err(_) => return bad_gateway(),
         };
@@ -695,10 +706,7 @@ impl Shared {
         if let Some(leader) = leader {
             leader.finish(outcome);
         }
-        sanitize_response(&mut head.headers);
-        head.headers
-            .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-        let mut response = Response::from_parts(head, body::full(bytes));
+        let mut response = to_client(head, body::full(bytes), "miss");
         if parts.method == Method::HEAD {
             *response.body_mut() = body::empty();
         }
@@ -807,20 +815,11 @@ impl Shared {
             return bad_gateway();
         };
         let epoch = self.store.epoch(key);
-        let response = match self
-            .origins
-            .send(
-                &revalidation,
-                path_and_query,
-                OutBody::Replayable(Bytes::new()),
-                &self.metrics,
-            )
-            .await
-        {
+        let response = match self.send_bodiless(&revalidation, path_and_query).await {
             Ok(response) => response,
-            Err(e) => return origin_failed(&e),
+            Err(failed) => return failed,
         };
-        let (mut head, incoming) = response.into_parts();
+        let (head, incoming) = response.into_parts();
         // Generic mode: there is no manifest entry an invalidation could name.
         let _ = self.purge_from_headers(&head.headers);
         let now = SystemTime::now();
@@ -878,15 +877,13 @@ impl Shared {
         if !storable {
             // The stored copy is no longer valid.
             self.store.cache.invalidate(&**key).await;
-            sanitize_response(&mut head.headers);
-            return Response::from_parts(head, body::incoming(incoming));
+            return to_client(head, body::incoming(incoming), "miss");
         }
         let bytes = match body::read_bounded(body::incoming(incoming), MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
             Ok(Read::TooLong(rest)) => {
                 self.store.cache.invalidate(&**key).await;
-                sanitize_response(&mut head.headers);
-                return Response::from_parts(head, rest);
+                return to_client(head, rest, "miss");
             }
             Err(_) => return bad_gateway(),
         };
@@ -901,13 +898,7 @@ impl Shared {
             );
             self.insert_variant(key, entry).await;
         }
-        sanitize_response(&mut head.headers);
-        head.headers
-            .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-        self.answer_conditional(
-            Response::from_parts(head, body::full(bytes)),
-            &parts.headers,
-        )
+        self.answer_conditional(to_client(head, body::full(bytes), "miss"), &parts.headers)
     }
 
     /// Manifest mode: the request's scope, its key, the lookup, the fetch and the store.
@@ -1016,18 +1007,9 @@ impl Shared {
             }
             _ => None,
         };
-        let response = match self
-            .origins
-            .send(
-                &parts,
-                &forward,
-                OutBody::Replayable(Bytes::new()),
-                &self.metrics,
-            )
-            .await
-        {
+        let response = match self.send_bodiless(&parts, &forward).await {
             Ok(response) => response,
-            Err(e) => return origin_failed(&e),
+            Err(failed) => return failed,
         };
         let (mut head_parts, incoming) = response.into_parts();
         let mut response_body = body::incoming(incoming);
@@ -1096,11 +1078,7 @@ impl Shared {
             if let Some(leader) = leader {
                 leader.finish(None);
             }
-            sanitize_response(&mut head_parts.headers);
-            head_parts
-                .headers
-                .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-            return Response::from_parts(head_parts, response_body);
+            return to_client(head_parts, response_body, "miss");
         };
         let bytes = match body::read_bounded(response_body, MAX_STORED_BODY).await {
             Ok(Read::Whole(bytes)) => bytes,
@@ -1108,8 +1086,7 @@ impl Shared {
                 if let Some(leader) = leader {
                     leader.finish(None);
                 }
-                sanitize_response(&mut head_parts.headers);
-                return Response::from_parts(head_parts, rest);
+                return to_client(head_parts, rest, "miss");
             }
             Err(_) => return bad_gateway(),
         };
@@ -1156,11 +1133,7 @@ impl Shared {
         if let Some(leader) = leader {
             leader.finish(outcome);
         }
-        sanitize_response(&mut head_parts.headers);
-        head_parts
-            .headers
-            .insert("x-mizan-edge", HeaderValue::from_static("miss"));
-        Response::from_parts(head_parts, body::full(bytes))
+        to_client(head_parts, body::full(bytes), "miss")
     }
 
     fn manifest_hit(

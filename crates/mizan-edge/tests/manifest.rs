@@ -848,7 +848,7 @@ async fn websocket_upgrades_pass_through() {
 
 #[tokio::test]
 async fn bus_events_purge() {
-    let redis = support::redis_server::Redis::start();
+    let redis = mizan_test_redis::Redis::start();
     let channel = format!("mizan-edge-test:{}", now() ^ u64::from(std::process::id()));
     let origin = origin(standard).await;
     let dir = tempfile::tempdir().unwrap();
@@ -912,7 +912,7 @@ async fn bus_events_purge() {
 
 #[tokio::test]
 async fn a_bus_reconnection_purges_everything() {
-    let mut redis = support::redis_server::Redis::own();
+    let mut redis = mizan_test_redis::Redis::own();
     let origin = origin(standard).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.json");

@@ -4,8 +4,7 @@
 
 #![cfg(feature = "redis")]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
+use mizan_test_redis as redis_server;
 #[path = "support/mod.rs"]
 mod support;
 

@@ -3,7 +3,7 @@
 //! at once; a session, a cached context and an MWT that every instance shares.
 //!
 //! PostgreSQL is found or started by `support::postgres` (`TEST_DATABASE_URL`, the local
-//! server on 127.0.0.1:5432, or a throwaway cluster); Redis by `support::redis`
+//! server on 127.0.0.1:5432, or a throwaway cluster); Redis by `mizan_test_redis`
 //! (`REDIS_URL`, or a `redis-server` of the test's own).
 
 #![allow(clippy::unwrap_used)]
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use example_todos::config::{Redis, Shared, parse_mwt_keys};
 use example_todos::db;
 use serde_json::json;
-use support::{Browser, postgres, redis, router_on};
+use support::{Browser, postgres, router_on};
 
 /// A database of this test's own, or return (skipped, said why) when there is none and
 /// `CI` is unset.
@@ -105,7 +105,7 @@ async fn instances_starting_at_once_seed_once() {
 #[tokio::test]
 async fn two_instances_share_the_session_the_cache_and_the_mwt() {
     let test = database_or_skip!();
-    let redis = redis::Redis::start();
+    let redis = mizan_test_redis::Redis::start();
     // A cache secret of this test's own: tests sharing one Redis never share entries.
     let secret: Vec<u8> = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

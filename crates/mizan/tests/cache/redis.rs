@@ -6,9 +6,7 @@ use std::time::Duration;
 use http::StatusCode;
 use mizan::cache::Cache;
 
-#[path = "../support/redis_server.rs"]
-mod redis_server;
-use redis_server::{Redis, prefix};
+use mizan_test_redis::{Redis, prefix};
 
 use crate::behaviour;
 use crate::{App, Runs, SECRET};

@@ -8,8 +8,7 @@ mod push;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
-#[path = "../support/redis_server.rs"]
-mod redis_server;
+use mizan_test_redis as redis_server;
 
 use std::net::SocketAddr;
 use std::time::Duration;

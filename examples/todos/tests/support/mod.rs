@@ -4,7 +4,6 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod postgres;
-pub mod redis;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

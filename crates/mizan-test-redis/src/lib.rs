@@ -1,7 +1,7 @@
 //! A Redis for tests: `REDIS_URL` when set, otherwise a `redis-server` of the test's own on
-//! a free port (scripts/test installs Debian's `redis-server` when it is missing).
-
-#![allow(dead_code, unreachable_pub)]
+//! a free port (scripts/test installs Debian's `redis-server` when it is missing), stopped
+//! when dropped. Shared by the tests of the workspace's crates and of the example; not
+//! published.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 /// A Redis for one test: the given one, or a server this test started (and stops).
 pub struct Redis {
+    /// Where it listens (`redis://127.0.0.1:<port>/`).
     pub url: String,
     port: u16,
     server: Option<Child>,
